@@ -1,0 +1,49 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Bamboo.Actors.Runners;
+
+namespace Bamboo.Actors.Configuration;
+
+/// <summary>The library's HOCON defaults (<c>hocon/*.conf</c>, embedded) and the settings read from them.</summary>
+public static class BambooConfig
+{
+    private static readonly Lazy<Akka.Configuration.Config> DefaultConfig = new(() => Load("bamboo.conf"));
+
+    /// <summary>The <c>bamboo</c> defaults (<c>hocon/bamboo.conf</c>).</summary>
+    public static Akka.Configuration.Config Default => DefaultConfig.Value;
+
+    /// <summary>Reads an embedded HOCON file from <c>hocon/</c>.</summary>
+    public static Akka.Configuration.Config Load(string fileName)
+    {
+        var name = $"Bamboo.Actors.hocon.{fileName}";
+        using var stream = typeof(BambooConfig).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"Embedded HOCON resource '{name}' is missing.");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+
+    /// <summary>
+    /// Runner settings from <paramref name="system"/>'s configuration (<c>bamboo.runners</c>), with the embedded
+    /// defaults injected as the system's fallback first.
+    /// </summary>
+    public static RunnerSettings RunnerSettings(ActorSystem system)
+    {
+        system.Settings.InjectTopLevelFallback(Default);
+        return FromConfig(system.Settings.Config.GetConfig("bamboo.runners"));
+    }
+
+    /// <summary>Runner settings from a <c>bamboo.runners</c> section; missing keys take the embedded defaults.</summary>
+    public static RunnerSettings FromConfig(Akka.Configuration.Config? section)
+    {
+        var config = (section ?? Akka.Configuration.Config.Empty).WithFallback(Default.GetConfig("bamboo.runners"));
+        return new RunnerSettings
+        {
+            IdleTimeout = config.GetTimeSpan("idle-timeout"),
+            MaxQueueLength = config.GetInt("max-queue-length"),
+            EventRetention = config.GetInt("event-retention"),
+            ReplayCriticalEvents = config.GetInt("replay-critical-events"),
+            DefaultDeadline = config.GetTimeSpan("default-deadline"),
+            DeadlineGrace = config.GetTimeSpan("deadline-grace"),
+        }.Validate();
+    }
+}

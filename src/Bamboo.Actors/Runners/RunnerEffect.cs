@@ -1,0 +1,44 @@
+using Bamboo.Actors.Events;
+using Bamboo.Actors.Protocol;
+
+namespace Bamboo.Actors.Runners;
+
+/// <summary>
+/// What the <see cref="RunnerState{TRef}"/> asks its host to do after a decision. The host (the
+/// <see cref="SessionRunner"/> actor) applies effects in order and does nothing else.
+/// </summary>
+/// <typeparam name="TRef">The handle of executors and reservers (<c>IActorRef</c> in the actor).</typeparam>
+public abstract record RunnerEffect<TRef> where TRef : class
+{
+    private RunnerEffect()
+    {
+    }
+
+    /// <summary>Publish a stamped event (EventStream and subscribers).</summary>
+    public sealed record Emit(AgentEvent Event) : RunnerEffect<TRef>;
+
+    /// <summary>Start watching an executor: its termination is reported back as <see cref="RunnerState{TRef}.ExecutorTerminated"/>.</summary>
+    public sealed record Watch(TRef Executor) : RunnerEffect<TRef>;
+
+    /// <summary>Stop watching an executor no run refers to any more.</summary>
+    public sealed record Unwatch(TRef Executor) : RunnerEffect<TRef>;
+
+    /// <summary>Tell an executor its run must stop.</summary>
+    public sealed record SignalCancel(TRef Executor, string RunId, string Reason) : RunnerEffect<TRef>;
+
+    /// <summary>Send a reply to someone other than the current command's sender (a queued run's reserver).</summary>
+    public sealed record Notify(TRef Target, IRunnerReply Message) : RunnerEffect<TRef>;
+
+    /// <summary>Report <see cref="RunnerState{TRef}.DeadlinePassed"/> for <paramref name="RunId"/> after <paramref name="After"/>.</summary>
+    public sealed record ScheduleDeadline(string RunId, TimeSpan After) : RunnerEffect<TRef>;
+
+    /// <summary>Report <see cref="RunnerState{TRef}.GraceExpired"/> for <paramref name="RunId"/> after <paramref name="After"/>.</summary>
+    public sealed record ScheduleGrace(string RunId, TimeSpan After) : RunnerEffect<TRef>;
+
+    /// <summary>The active run ended: its deadline and grace timers are no longer needed.</summary>
+    public sealed record CancelTimers : RunnerEffect<TRef>;
+}
+
+/// <summary>The outcome of one input to <see cref="RunnerState{TRef}"/>: a reply for the sender (if any) and effects.</summary>
+public readonly record struct RunnerDecision<TRef>(IRunnerReply? Reply, IReadOnlyList<RunnerEffect<TRef>> Effects)
+    where TRef : class;

@@ -1,0 +1,42 @@
+namespace Bamboo.Actors.Runners;
+
+/// <summary>
+/// Per-session runner limits. Defaults come from <c>hocon/bamboo.conf</c> (<c>bamboo.runners</c>); see
+/// <see cref="Configuration.BambooConfig"/> for reading them from an ActorSystem.
+/// </summary>
+public sealed record RunnerSettings
+{
+    /// <summary>The defaults of <c>hocon/bamboo.conf</c>.</summary>
+    public static RunnerSettings Default { get; } = new();
+
+    /// <summary>How long a session with no active or queued run and no subscriber stays in memory. Default 2 minutes.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Maximum queued runs under <c>Enqueue</c>; one more is rejected with <c>queue_full</c>. Default 16.</summary>
+    public int MaxQueueLength { get; init; } = 16;
+
+    /// <summary>Events retained per session for cursor replay. Default 1,000.</summary>
+    public int EventRetention { get; init; } = 1000;
+
+    /// <summary>Critical events replayed to a subscriber without a cursor. Default 32 (the seed's ring).</summary>
+    public int ReplayCriticalEvents { get; init; } = 32;
+
+    /// <summary>Deadline of a run whose reservation names none. Default 1 hour: no run may stay running forever.</summary>
+    public TimeSpan DefaultDeadline { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>After a deadline passes, how long the executor has to finalize before the run ends as
+    /// <c>Error("deadline exceeded")</c>. Default 5 seconds.</summary>
+    public TimeSpan DeadlineGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Throws when a value is out of range.</summary>
+    public RunnerSettings Validate()
+    {
+        if (IdleTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdleTimeout), IdleTimeout, "must be positive");
+        if (MaxQueueLength < 0) throw new ArgumentOutOfRangeException(nameof(MaxQueueLength), MaxQueueLength, "must not be negative");
+        if (EventRetention < 1) throw new ArgumentOutOfRangeException(nameof(EventRetention), EventRetention, "must be at least 1");
+        if (ReplayCriticalEvents < 0) throw new ArgumentOutOfRangeException(nameof(ReplayCriticalEvents), ReplayCriticalEvents, "must not be negative");
+        if (DefaultDeadline <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultDeadline), DefaultDeadline, "must be positive");
+        if (DeadlineGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DeadlineGrace), DeadlineGrace, "must not be negative");
+        return this;
+    }
+}

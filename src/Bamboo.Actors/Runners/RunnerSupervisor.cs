@@ -1,0 +1,97 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Bamboo.Actors.Events;
+using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Routing;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Runners;
+
+/// <summary>
+/// The single entry point: validates every command, then routes it to the session's <see cref="SessionRunner"/>.
+/// Local mode: runners are its children, one per session, created on first message and named by
+/// <see cref="SessionMessageExtractor"/>. Sharded mode: it forwards to the shard region, whose entities are the same
+/// runners routed by the same extractor. Callers never see the difference.
+/// </summary>
+public sealed class RunnerSupervisor : ReceiveActor
+{
+    private readonly IMessageExtractor _extractor = new SessionMessageExtractor();
+    private readonly RunnerSettings _settings;
+    private readonly IActorRef? _shardRegion;
+
+    // Children that asked to passivate, with the commands that arrived for them since; delivered to a new
+    // incarnation once the old one has stopped (what a shard does for its entities).
+    private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = [];
+
+    /// <summary>Creates the supervisor; use <see cref="Props(RunnerSettings)"/> or <see cref="PropsForShardRegion"/>.</summary>
+    public RunnerSupervisor(RunnerSettings settings, IActorRef? shardRegion)
+    {
+        _settings = settings;
+        _shardRegion = shardRegion;
+
+        Receive<IRunnerCommand>(Route);
+        Receive<Passivate>(HandlePassivate);
+        Receive<Terminated>(HandleTerminated);
+        ReceiveAny(message =>
+        {
+            // Replies and events are never answered, so two misconfigured actors cannot ping-pong errors forever.
+            if (message is IRunnerReply or AgentEvent) Unhandled(message);
+            else Sender.Tell(new InvalidCommand((message as IWithSessionId)?.SessionId, RunnerCommandValidator.Validate(message)!));
+        });
+    }
+
+    /// <summary>Local mode: session runners are children of the supervisor.</summary>
+    public static Props Props(RunnerSettings settings) =>
+        Akka.Actor.Props.Create(() => new RunnerSupervisor(settings, null));
+
+    /// <summary>Sharded mode: commands go to <paramref name="shardRegion"/>, whose entities are session runners.</summary>
+    public static Props PropsForShardRegion(IActorRef shardRegion) =>
+        Akka.Actor.Props.Create(() => new RunnerSupervisor(RunnerSettings.Default, shardRegion));
+
+    private void Route(IRunnerCommand command)
+    {
+        if (RunnerCommandValidator.Validate(command) is { } problem)
+        {
+            Sender.Tell(new InvalidCommand(command.SessionId, problem));
+            return;
+        }
+
+        if (_shardRegion is not null)
+        {
+            _shardRegion.Forward(command);
+            return;
+        }
+
+        var entityId = _extractor.EntityId(command)!;
+        if (_passivating.TryGetValue(entityId, out var buffer))
+        {
+            buffer.Add((command, Sender));
+            return;
+        }
+        ChildFor(entityId).Forward(_extractor.EntityMessage(command));
+    }
+
+    private IActorRef ChildFor(string entityId)
+    {
+        var child = Context.Child(entityId);
+        if (!child.IsNobody()) return child;
+        child = Context.ActorOf(SessionRunner.PropsForEntity(entityId, _settings), entityId);
+        Context.Watch(child);
+        return child;
+    }
+
+    private void HandlePassivate(Passivate passivate)
+    {
+        var entityId = Sender.Path.Name;
+        if (!_passivating.TryAdd(entityId, [])) return;
+        Sender.Tell(passivate.StopMessage);
+    }
+
+    private void HandleTerminated(Terminated terminated)
+    {
+        var entityId = terminated.ActorRef.Path.Name;
+        if (!_passivating.Remove(entityId, out var buffer) || buffer.Count == 0) return;
+        var child = ChildFor(entityId);
+        foreach (var (message, sender) in buffer) child.Tell(message, sender);
+    }
+}
