@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Routing;
@@ -25,6 +26,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     private readonly HashSet<IActorRef> _subscribers = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string _stopReason = "session stopped";
+    private string? _startedRunId;
 
     /// <summary>Creates the runner of <paramref name="sessionId"/>.</summary>
     public SessionRunner(string sessionId, RunnerSettings settings)
@@ -49,7 +51,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
 
     private void Active()
     {
-        Receive<Reserve>(cmd => Apply(_state.Reserve(cmd.OnConflict, cmd.Executor, Reserver(), cmd.Deadline, Now)));
+        Receive<Reserve>(HandleReserve);
         Receive<Finalize>(cmd => Apply(_state.Finalize(cmd.RunId, cmd.Outcome, Now)));
         Receive<Cancel>(cmd => Apply(_state.Cancel(cmd.RunId, cmd.Reason, Now)));
         Receive<Publish>(cmd => Apply(_state.Publish(cmd.RunId, cmd.Event, cmd.Acknowledge, Now)));
@@ -72,6 +74,23 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         Receive<Stop>(_ => Context.Stop(Self));
         Receive<IRunnerCommand>(cmd => Context.Parent.Forward(cmd));
         ReceiveAny(_ => { });
+    }
+
+    private void HandleReserve(Reserve cmd)
+    {
+        var conflict = _state.Status == RunStatus.Running;
+        var decision = _state.Reserve(cmd.OnConflict, cmd.Executor, Reserver(), cmd.Deadline, Now);
+        if (conflict)
+        {
+            BambooMetrics.ReserveConflict(cmd.OnConflict, decision.Reply switch
+            {
+                AlreadyRunning => "already_running",
+                Reserved => "interrupted",
+                Queued => "queued",
+                _ => "queue_full",
+            });
+        }
+        Apply(decision);
     }
 
     private void HandleSubscribe(Subscribe cmd)
@@ -111,7 +130,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
             case RunnerEffect<IActorRef>.Emit emit:
                 Context.System.EventStream.Publish(emit.Event);
                 foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
-                LogLifecycle(emit.Event);
+                Observe(emit.Event);
                 break;
             case RunnerEffect<IActorRef>.Watch watch:
                 Context.Watch(watch.Executor);
@@ -138,14 +157,26 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         }
     }
 
-    private void LogLifecycle(AgentEvent evt)
+    /// <summary>Metrics and the one log line per run start and finish.</summary>
+    private void Observe(AgentEvent evt)
     {
+        BambooMetrics.EventPublished(evt);
         switch (evt)
         {
             case ExecutionStarted:
+                _startedRunId = evt.RunId;
+                BambooMetrics.RunsStarted.Add(1);
+                BambooMetrics.RunsActive.Add(1);
                 _log.Info("Run {RunId} started in session {SessionId}", evt.RunId, SessionId);
                 break;
             case ExecutionFinished finished:
+                BambooMetrics.RunFinished(finished.Status);
+                // A queued run withdrawn before it started finishes too, but was never active.
+                if (evt.RunId == _startedRunId)
+                {
+                    _startedRunId = null;
+                    BambooMetrics.RunsActive.Add(-1);
+                }
                 _log.Info("Run {RunId} finished in session {SessionId} with status {Status} {Error}",
                     evt.RunId, SessionId, finished.Status, finished.Error ?? "");
                 break;
@@ -169,7 +200,11 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     private static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
     /// <inheritdoc />
-    protected override void PreStart() => UpdateIdleTimeout();
+    protected override void PreStart()
+    {
+        BambooMetrics.SessionsLive.Add(1);
+        UpdateIdleTimeout();
+    }
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
@@ -181,6 +216,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PostStop()
     {
+        BambooMetrics.SessionsLive.Add(-1);
         // Stopped (hand-off, system shutdown) or failed while a run was active: end it, tell its executor and any
         // queued reservers, so no run is left running with nobody to end it.
         if (_state.IsIdle) return;

@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Akka.Actor;
+using Bamboo.Actors.Events;
+
+namespace Bamboo.Actors.Client;
+
+/// <summary>
+/// A session subscription read through a bounded channel. If the channel completes early — the consumer fell a whole
+/// buffer behind, or the session's runner stopped — it resubscribes after the last sequence read, so the consumer
+/// misses nothing that is still retained and sees a <see cref="ReplayGap"/> for anything that is not.
+/// </summary>
+internal sealed class EventSubscription : IEventSubscription
+{
+    private static readonly TimeSpan ReconnectBackoff = TimeSpan.FromMilliseconds(100);
+
+    private readonly RunnerClient _client;
+    private long? _cursor;
+    private Channel<AgentEvent> _channel = null!;
+    private IActorRef _actor = ActorRefs.Nobody;
+    private int _disposed;
+
+    private EventSubscription(RunnerClient client, string sessionId, long? afterSequence)
+    {
+        _client = client;
+        SessionId = sessionId;
+        _cursor = afterSequence;
+    }
+
+    public string SessionId { get; }
+
+    public long LastSequence { get; private set; }
+
+    public static async Task<EventSubscription> OpenAsync(RunnerClient client, string sessionId, long? afterSequence,
+        CancellationToken cancellationToken)
+    {
+        var subscription = new EventSubscription(client, sessionId, afterSequence);
+        await subscription.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return subscription;
+    }
+
+    public async IAsyncEnumerable<AgentEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (Volatile.Read(ref _disposed) == 0)
+        {
+            var readAny = false;
+            await foreach (var evt in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                readAny = true;
+                if (evt is not ReplayGap) _cursor = evt.Sequence;
+                yield return evt;
+            }
+            if (Volatile.Read(ref _disposed) == 1) yield break;
+            _client.System.Stop(_actor);
+            if (!readAny) await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
+            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _client.System.Stop(_actor);
+            _channel.Writer.TryComplete();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(_client.Settings.SubscriptionBuffer)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var subscribed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var actor = _client.System.ActorOf(SubscriptionActor.Props(SessionId, _cursor, _client.Supervisor, channel.Writer, subscribed));
+        try
+        {
+            LastSequence = await subscribed.Task.WaitAsync(_client.Settings.AskTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _client.System.Stop(actor);
+            throw;
+        }
+        _channel = channel;
+        _actor = actor;
+    }
+}

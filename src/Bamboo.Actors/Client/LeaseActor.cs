@@ -1,0 +1,42 @@
+using Akka.Actor;
+using Bamboo.Actors.Protocol;
+using static Bamboo.Actors.Protocol.ExecutorSignals;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Client;
+
+/// <summary>
+/// The executor actor behind a <see cref="RunLease"/>: it sends the reservation (so the session answers it, now and
+/// later for a queued run), is watched by the session runner, and turns <see cref="CancelRun"/> and fencing into the
+/// lease's cancellation token.
+/// </summary>
+internal sealed class LeaseActor : ReceiveActor
+{
+    private readonly RunLease _lease;
+
+    public LeaseActor(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve)
+    {
+        _lease = lease;
+        Receive<Reserved>(_lease.OnReserved);
+        Receive<Queued>(_lease.OnQueued);
+        Receive<AlreadyRunning>(r => Refused(LeaseStatus.AlreadyRunning, r.RunId, "already_running"));
+        Receive<Rejected>(r => Refused(LeaseStatus.Rejected, r.RunId, r.Reason));
+        Receive<InvalidCommand>(r => Refused(LeaseStatus.Invalid, null, r.Reason));
+        Receive<CancelRun>(c => _lease.OnCancel(c.Reason));
+        Receive<StaleRun>(s => _lease.OnCancel(s.CurrentRunId is null ? "fenced" : $"fenced: superseded by run {s.CurrentRunId}"));
+        ReceiveAny(_ => { });
+        supervisor.Tell(reserve with { Executor = Self }, Self);
+    }
+
+    public static Props Props(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve) =>
+        Akka.Actor.Props.Create(() => new LeaseActor(lease, supervisor, reserve));
+
+    private void Refused(LeaseStatus status, string? runId, string reason)
+    {
+        _lease.OnRefused(status, runId, reason);
+        // Never granted: the session does not watch this actor, and nothing more will arrive.
+        Context.Stop(Self);
+    }
+
+    protected override void PostStop() => _lease.OnExecutorStopped();
+}

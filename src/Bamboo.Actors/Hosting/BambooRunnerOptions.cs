@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+
+namespace Bamboo.Actors.Hosting;
+
+/// <summary>
+/// Code-first options for <see cref="BambooHostingExtensions.WithBambooRunners(Akka.Hosting.AkkaConfigurationBuilder, BambooRunnerOptions)"/>.
+/// Every value is optional: unset values keep the defaults of <c>hocon/bamboo.conf</c> (or the application's own
+/// HOCON). Bindable from <c>IConfiguration</c> (section <c>"Bamboo"</c>; TimeSpans as <c>"00:02:00"</c>).
+/// </summary>
+public sealed class BambooRunnerOptions
+{
+    /// <summary>Configuration section the options bind from.</summary>
+    public const string SectionName = "Bamboo";
+
+    /// <summary>Name of the supervisor actor (<c>/user/{name}</c>). Default <c>runners</c>.</summary>
+    public string SupervisorName { get; set; } = "runners";
+
+    /// <summary>How long an idle session (no run, nothing queued, no subscriber) stays in memory. Default 2 minutes.</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>Maximum queued runs per session under <c>Enqueue</c>. Default 16.</summary>
+    public int? MaxQueueLength { get; set; }
+
+    /// <summary>Events retained per session for cursor replay. Default 1,000.</summary>
+    public int? EventRetention { get; set; }
+
+    /// <summary>Critical events replayed to a subscriber without a cursor. Default 32.</summary>
+    public int? ReplayCriticalEvents { get; set; }
+
+    /// <summary>Deadline of a run that names none. Default 1 hour.</summary>
+    public TimeSpan? DefaultDeadline { get; set; }
+
+    /// <summary>Time an executor has to finalize after its deadline passed. Default 5 seconds.</summary>
+    public TimeSpan? DeadlineGrace { get; set; }
+
+    /// <summary>How long the client waits for the runners' answer. Default 10 seconds.</summary>
+    public TimeSpan? AskTimeout { get; set; }
+
+    /// <summary>Events buffered per client subscription. Default 1,024.</summary>
+    public int? SubscriptionBuffer { get; set; }
+
+    /// <summary>The HOCON these options set (only the values that were set).</summary>
+    public Config ToHocon()
+    {
+        var hocon = new StringBuilder();
+        Add(hocon, "bamboo.runners.idle-timeout", IdleTimeout);
+        Add(hocon, "bamboo.runners.max-queue-length", MaxQueueLength);
+        Add(hocon, "bamboo.runners.event-retention", EventRetention);
+        Add(hocon, "bamboo.runners.replay-critical-events", ReplayCriticalEvents);
+        Add(hocon, "bamboo.runners.default-deadline", DefaultDeadline);
+        Add(hocon, "bamboo.runners.deadline-grace", DeadlineGrace);
+        Add(hocon, "bamboo.client.ask-timeout", AskTimeout);
+        Add(hocon, "bamboo.client.subscription-buffer", SubscriptionBuffer);
+        return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
+    }
+
+    private static void Add(StringBuilder hocon, string path, TimeSpan? value)
+    {
+        if (value is { } span)
+            hocon.Append(path).Append(" = ").Append(((long)span.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).AppendLine("ms");
+    }
+
+    private static void Add(StringBuilder hocon, string path, int? value)
+    {
+        if (value is { } number)
+            hocon.Append(path).Append(" = ").AppendLine(number.ToString(CultureInfo.InvariantCulture));
+    }
+}

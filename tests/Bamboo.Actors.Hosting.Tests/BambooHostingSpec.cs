@@ -1,0 +1,28 @@
+using Akka.Hosting;
+using Bamboo.Actors.Client;
+using Bamboo.Actors.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Bamboo.Actors.Hosting.Tests;
+
+/// <summary>A hosted ActorSystem with <c>WithBambooRunners()</c> and the <see cref="IRunnerClient"/> from DI.</summary>
+public abstract class BambooHostingSpec(ITestOutputHelper output, Action<BambooRunnerOptions>? configure = null)
+    : Akka.Hosting.TestKit.TestKit(output: output)
+{
+    protected IRunnerClient Client => Host.Services.GetRequiredService<IRunnerClient>();
+
+    protected override void ConfigureServices(HostBuilderContext context, IServiceCollection services) =>
+        services.AddBambooRunnerClient();
+
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) =>
+        builder.WithBambooRunners(options => configure?.Invoke(options));
+
+    /// <summary>A token that fires after <paramref name="seconds"/> or when the test is cancelled.</summary>
+    protected static CancellationToken TestTimeout(double seconds = 10)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        source.CancelAfter(TimeSpan.FromSeconds(seconds));
+        return source.Token;
+    }
+}
