@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Akka.Actor;
@@ -19,6 +20,7 @@ internal sealed class EventSubscription : IEventSubscription
     private Channel<AgentEvent> _channel = null!;
     private IActorRef _actor = ActorRefs.Nobody;
     private int _disposed;
+    private bool _readSinceConnect;
 
     private EventSubscription(RunnerClient client, string sessionId, long? afterSequence)
     {
@@ -41,20 +43,32 @@ internal sealed class EventSubscription : IEventSubscription
 
     public async IAsyncEnumerable<AgentEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        while (await WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (TryRead(out var evt)) yield return evt;
+        }
+    }
+
+    public bool TryRead([MaybeNullWhen(false)] out AgentEvent evt)
+    {
+        if (!_channel.Reader.TryRead(out evt)) return false;
+        _readSinceConnect = true;
+        if (evt is not ReplayGap) _cursor = evt.Sequence;
+        return true;
+    }
+
+    public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
         while (Volatile.Read(ref _disposed) == 0)
         {
-            var readAny = false;
-            await foreach (var evt in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                readAny = true;
-                if (evt is not ReplayGap) _cursor = evt.Sequence;
-                yield return evt;
-            }
-            if (Volatile.Read(ref _disposed) == 1) yield break;
+            if (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false)) return true;
+            if (Volatile.Read(ref _disposed) == 1) break;
+            // The channel completed early (slow consumer or the runner stopped): resume after the last event read.
             _client.System.Stop(_actor);
-            if (!readAny) await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
+            if (!_readSinceConnect) await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
             await ConnectAsync(cancellationToken).ConfigureAwait(false);
         }
+        return false;
     }
 
     public ValueTask DisposeAsync()
@@ -88,5 +102,6 @@ internal sealed class EventSubscription : IEventSubscription
         }
         _channel = channel;
         _actor = actor;
+        _readSinceConnect = false;
     }
 }

@@ -82,4 +82,10 @@ public interface IEventSubscription : IAsyncDisposable
 
     /// <summary>The events, until <paramref name="cancellationToken"/> is cancelled or the subscription is disposed.</summary>
     IAsyncEnumerable<AgentEvent> ReadAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Takes the next buffered event, if there is one (for consumers that batch, like an SSE writer).</summary>
+    bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out AgentEvent evt);
+
+    /// <summary>Waits until <see cref="TryRead"/> has an event; false once the subscription is disposed.</summary>
+    ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default);
 }

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using Akka;
 using Akka.Actor;
+using Bamboo.Actors.Configuration;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Routing;
@@ -20,6 +23,32 @@ public sealed class RunnerClient : IRunnerClient
         System = system ?? throw new ArgumentNullException(nameof(system));
         Supervisor = supervisor ?? throw new ArgumentNullException(nameof(supervisor));
         Settings = settings ?? ClientSettings.Create(system);
+        var grace = BambooConfig.RunnerSettings(system).ShutdownGrace;
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-client-drain", async () =>
+        {
+            await DrainAsync("shutting down", grace).ConfigureAwait(false);
+            return Done.Instance;
+        });
+    }
+
+    private readonly ConcurrentDictionary<RunLease, byte> _leases = new();
+
+    /// <summary>
+    /// Asks every run this client holds a lease for to cancel (queued ones are withdrawn) and waits up to
+    /// <paramref name="grace"/> for them to finalize. Runs on CoordinatedShutdown; callable directly.
+    /// </summary>
+    /// <returns>How many leases were still unfinished when the grace ran out.</returns>
+    public async Task<int> DrainAsync(string reason, TimeSpan grace)
+    {
+        var leases = _leases.Keys.ToList();
+        foreach (var lease in leases)
+        {
+            if (lease.RunId is { } runId && lease.Status is LeaseStatus.Active or LeaseStatus.Queued)
+                _ = CancelAsync(lease.SessionId, runId, reason, CancellationToken.None);
+        }
+        var finished = Task.WhenAll(leases.Select(lease => lease.Result.ContinueWith(_ => { }, TaskScheduler.Default)));
+        await Task.WhenAny(finished, Task.Delay(grace)).ConfigureAwait(false);
+        return leases.Count(lease => !lease.Result.IsCompleted);
     }
 
     internal ActorSystem System { get; }
@@ -47,6 +76,8 @@ public sealed class RunnerClient : IRunnerClient
             System.Stop(lease.Executor);
             throw;
         }
+        if (lease.Status is LeaseStatus.Active or LeaseStatus.Queued && _leases.TryAdd(lease, 0))
+            _ = lease.Result.ContinueWith(_ => _leases.TryRemove(lease, out byte _), TaskScheduler.Default);
         return lease;
     }
 

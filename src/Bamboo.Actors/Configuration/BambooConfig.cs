@@ -44,6 +44,7 @@ public static class BambooConfig
             ReplayCriticalEvents = config.GetInt("replay-critical-events"),
             DefaultDeadline = config.GetTimeSpan("default-deadline"),
             DeadlineGrace = config.GetTimeSpan("deadline-grace"),
+            ShutdownGrace = config.GetTimeSpan("shutdown-grace"),
         }.Validate();
     }
 }

@@ -50,8 +50,10 @@ public static class BambooHostingExtensions
     public static AkkaConfigurationBuilder WithBambooRunnerSupervisor(this AkkaConfigurationBuilder builder, BambooRunnerOptions options) =>
         builder.WithActors((system, registry) =>
         {
-            var supervisor = system.ActorOf(RunnerSupervisor.Props(BambooConfig.RunnerSettings(system)), options.SupervisorName);
+            var settings = BambooConfig.RunnerSettings(system);
+            var supervisor = system.ActorOf(RunnerSupervisor.Props(settings), options.SupervisorName);
             registry.Register<RunnerSupervisor>(supervisor);
+            RunnerSupervisor.DrainOnShutdown(system, supervisor, settings.ShutdownGrace);
         });
 
     /// <summary>

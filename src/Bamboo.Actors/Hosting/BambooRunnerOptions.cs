@@ -35,6 +35,9 @@ public sealed class BambooRunnerOptions
     /// <summary>Time an executor has to finalize after its deadline passed. Default 5 seconds.</summary>
     public TimeSpan? DeadlineGrace { get; set; }
 
+    /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested. Default 10 seconds.</summary>
+    public TimeSpan? ShutdownGrace { get; set; }
+
     /// <summary>How long the client waits for the runners' answer. Default 10 seconds.</summary>
     public TimeSpan? AskTimeout { get; set; }
 
@@ -51,6 +54,7 @@ public sealed class BambooRunnerOptions
         Add(hocon, "bamboo.runners.replay-critical-events", ReplayCriticalEvents);
         Add(hocon, "bamboo.runners.default-deadline", DefaultDeadline);
         Add(hocon, "bamboo.runners.deadline-grace", DeadlineGrace);
+        Add(hocon, "bamboo.runners.shutdown-grace", ShutdownGrace);
         Add(hocon, "bamboo.client.ask-timeout", AskTimeout);
         Add(hocon, "bamboo.client.subscription-buffer", SubscriptionBuffer);
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());

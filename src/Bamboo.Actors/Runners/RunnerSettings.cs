@@ -28,6 +28,9 @@ public sealed record RunnerSettings
     /// <c>Error("deadline exceeded")</c>. Default 5 seconds.</summary>
     public TimeSpan DeadlineGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested. Default 10 seconds.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Throws when a value is out of range.</summary>
     public RunnerSettings Validate()
     {
@@ -36,6 +39,7 @@ public sealed record RunnerSettings
         if (EventRetention < 1) throw new ArgumentOutOfRangeException(nameof(EventRetention), EventRetention, "must be at least 1");
         if (ReplayCriticalEvents < 0) throw new ArgumentOutOfRangeException(nameof(ReplayCriticalEvents), ReplayCriticalEvents, "must not be negative");
         if (DefaultDeadline <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultDeadline), DefaultDeadline, "must be positive");
+        if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ShutdownGrace), ShutdownGrace, "must not be negative");
         if (DeadlineGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DeadlineGrace), DeadlineGrace, "must not be negative");
         return this;
     }

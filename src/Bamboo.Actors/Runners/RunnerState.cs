@@ -229,6 +229,18 @@ public sealed class RunnerState<TRef> where TRef : class
     }
 
     /// <summary>
+    /// The node is shutting down: queued runs are withdrawn and cancellation of the active run is requested (it stays
+    /// running until its executor finalizes, or its deadline ends it). Idempotent.
+    /// </summary>
+    public RunnerDecision<TRef> Drain(string reason, DateTimeOffset now)
+    {
+        for (var i = _queue.Count - 1; i >= 0; i--)
+            Withdraw(i, RunStatus.Cancelled, null, reason, now);
+        if (Status == RunStatus.Running) RequestCancel(reason, now);
+        return Decide(null);
+    }
+
+    /// <summary>
     /// The session is leaving memory while not idle (its actor stopped or failed): the active run ends as
     /// <c>Error(<paramref name="reason"/>)</c> with its executor signalled, and queued runs are withdrawn, so no run is
     /// left running with nobody to end it.

@@ -1,3 +1,4 @@
+using Akka;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Bamboo.Actors.Events;
@@ -30,6 +31,7 @@ public sealed class RunnerSupervisor : ReceiveActor
         _shardRegion = shardRegion;
 
         Receive<IRunnerCommand>(Route);
+        Receive<DrainRuns>(HandleDrain);
         Receive<Passivate>(HandlePassivate);
         Receive<Terminated>(HandleTerminated);
         ReceiveAny(message =>
@@ -47,6 +49,16 @@ public sealed class RunnerSupervisor : ReceiveActor
     /// <summary>Sharded mode: commands go to <paramref name="shardRegion"/>, whose entities are session runners.</summary>
     public static Props PropsForShardRegion(IActorRef shardRegion) =>
         Akka.Actor.Props.Create(() => new RunnerSupervisor(RunnerSettings.Default, shardRegion));
+
+    /// <summary>
+    /// Ask before shutting down: every local session withdraws its queued runs and requests cancellation of its active
+    /// run, then the supervisor answers <see cref="RunsDrained"/> once all are idle or <paramref name="Timeout"/> passed.
+    /// <c>WithBambooRunners</c> runs this in CoordinatedShutdown's <c>service-requests-done</c> phase.
+    /// </summary>
+    public sealed record DrainRuns(string Reason, TimeSpan Timeout);
+
+    /// <summary>Answer to <see cref="DrainRuns"/>: how many sessions were asked and how many still had a run at the timeout.</summary>
+    public sealed record RunsDrained(int Sessions, int StillRunning);
 
     private void Route(IRunnerCommand command)
     {
@@ -69,6 +81,33 @@ public sealed class RunnerSupervisor : ReceiveActor
             return;
         }
         ChildFor(entityId).Forward(_extractor.EntityMessage(command));
+    }
+
+    /// <summary>
+    /// Registers a CoordinatedShutdown task (phase <c>service-requests-done</c>) that drains <paramref name="supervisor"/>'s
+    /// runs: queued runs are withdrawn, active runs are asked to cancel and get <paramref name="grace"/> to finalize.
+    /// </summary>
+    public static void DrainOnShutdown(ActorSystem system, IActorRef supervisor, TimeSpan grace) =>
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-drain-runs", async () =>
+        {
+            await supervisor.Ask<RunsDrained>(new DrainRuns("shutting down", grace), grace + TimeSpan.FromSeconds(1));
+            return Done.Instance;
+        });
+
+    private void HandleDrain(DrainRuns drain)
+    {
+        // Sharded: this node's entities leave through shard hand-off, and executors on this node are drained by their
+        // clients. Local: every session here is a child.
+        var sessions = _shardRegion is null
+            ? Context.GetChildren().Where(child => !_passivating.ContainsKey(child.Path.Name)).ToList()
+            : [];
+        var replyTo = Sender;
+        var pending = sessions.Select(session => session
+            .Ask<SessionRunner.Drained>(new SessionRunner.Drain(drain.Reason), drain.Timeout)
+            .ContinueWith(task => task.IsCompletedSuccessfully, TaskScheduler.Default));
+        Task.WhenAll(pending)
+            .ContinueWith(task => new RunsDrained(sessions.Count, task.Result.Count(idle => !idle)), TaskScheduler.Default)
+            .PipeTo(replyTo);
     }
 
     private IActorRef ChildFor(string entityId)

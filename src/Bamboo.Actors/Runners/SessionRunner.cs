@@ -24,6 +24,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     private readonly RunnerState<IActorRef> _state;
     private readonly RunnerSettings _settings;
     private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly List<IActorRef> _drainWaiters = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string _stopReason = "session stopped";
     private string? _startedRunId;
@@ -63,6 +64,11 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         Receive<GraceTick>(tick => Apply(_state.GraceExpired(tick.RunId, Now)));
         Receive<ReceiveTimeout>(_ => PassivateIfIdle());
         Receive<Stop>(_ => Context.Stop(Self));
+        Receive<Drain>(drain =>
+        {
+            _drainWaiters.Add(Sender);
+            Apply(_state.Drain(drain.Reason, Now));
+        });
     }
 
     /// <summary>
@@ -121,6 +127,11 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         if (decision.Reply is { } reply) Sender.Tell(reply);
         foreach (var effect in decision.Effects) Apply(effect);
         UpdateIdleTimeout();
+        if (_drainWaiters.Count > 0 && _state.IsIdle)
+        {
+            foreach (var waiter in _drainWaiters) waiter.Tell(Drained.Instance);
+            _drainWaiters.Clear();
+        }
     }
 
     private void Apply(RunnerEffect<IActorRef> effect)
@@ -246,6 +257,20 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
 
         /// <inheritdoc />
         public override int GetHashCode() => 0;
+    }
+
+    /// <summary>Shutting down: withdraw queued runs, request cancellation of the active one, answer <see cref="Drained"/>
+    /// once the session is idle.</summary>
+    internal sealed record Drain(string Reason);
+
+    /// <summary>The session has no active or queued run.</summary>
+    internal sealed class Drained
+    {
+        public static Drained Instance { get; } = new();
+
+        private Drained()
+        {
+        }
     }
 
     private sealed record DeadlineTick(string RunId);

@@ -1,0 +1,49 @@
+using Bamboo.Actors.Protocol;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Server.Api;
+
+/// <summary>The API's JSON answers. Every error is <c>{"error": code, "detail": text}</c> plus context fields.</summary>
+internal static class ApiResults
+{
+    public static IResult Error(int status, string code, string detail) =>
+        Results.Json(new ErrorBody(code, detail), ApiJson.Options, statusCode: status);
+
+    public static IResult BadRequest(string code, string detail) => Error(StatusCodes.Status400BadRequest, code, detail);
+
+    public static IResult StaleRun(StaleRun stale) =>
+        Results.Json(new { error = "stale_run", detail = $"run {stale.RunId} is not the session's active run", runId = stale.CurrentRunId },
+            ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+
+    public static IResult AlreadyRunning(string runId) =>
+        Results.Json(new { error = "already_running", detail = "the session already has an active run", runId },
+            ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+
+    /// <summary>A reply nothing else handled: a malformed command is the client's fault (400); anything else is unexpected.</summary>
+    public static IResult Unexpected(IRunnerReply reply) => reply switch
+    {
+        InvalidCommand invalid => BadRequest("invalid_command", invalid.Reason),
+        _ => Error(StatusCodes.Status500InternalServerError, "unexpected_reply", reply.GetType().Name),
+    };
+
+    public static object Snapshot(RunnerSnapshot s) => new
+    {
+        sessionId = s.SessionId,
+        status = s.Status.ToWire(),
+        runId = s.RunId,
+        startedAt = s.StartedAt,
+        completedAt = s.CompletedAt,
+        error = s.Error,
+        lastEventAt = s.LastEventAt,
+        roundCount = s.RoundCount,
+        lastToolName = s.LastToolName,
+        lastToolPhase = s.LastToolPhase?.ToWire(),
+        cancelRequested = s.CancelRequested,
+        queueLength = s.QueueLength,
+        subscriberCount = s.SubscriberCount,
+        lastSequence = s.LastSequence,
+        deadlineAt = s.DeadlineAt,
+    };
+
+    private sealed record ErrorBody(string Error, string Detail);
+}

@@ -1,0 +1,96 @@
+using Akka.Hosting;
+using Bamboo.Actors.Diagnostics;
+using Bamboo.Actors.Hosting;
+using Bamboo.Actors.Server.Api;
+using Bamboo.Actors.Server.Infrastructure;
+using Microsoft.AspNetCore.Diagnostics;
+using OpenTelemetry.Metrics;
+
+namespace Bamboo.Actors.Server;
+
+/// <summary>Builds the HTTP server: <c>dotnet run --project src/Bamboo.Actors.Server</c>, or in-process for tests.</summary>
+public static class BambooServer
+{
+    /// <summary>Where the server listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> say otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Creates the application from command-line arguments (and appsettings, environment <c>Bamboo__*</c>).</summary>
+    /// <exception cref="InvalidOperationException">Asked to listen beyond loopback without an API key.</exception>
+    public static WebApplication Create(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+            builder.WebHost.UseUrls(DefaultUrl);
+        var urls = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries);
+        var apiKey = builder.Configuration[ApiKeyAuthentication.ConfigurationKey];
+        if (string.IsNullOrEmpty(apiKey) && !ApiKeyAuthentication.AllLoopback(urls))
+        {
+            throw new InvalidOperationException(
+                $"Refusing to listen on {string.Join(", ", urls)} without an API key: set {ApiKeyAuthentication.ConfigurationKey} " +
+                "(environment Bamboo__ApiKey) or bind to a loopback address.");
+        }
+
+        AddServices(builder);
+        var app = builder.Build();
+        UsePipeline(app, apiKey);
+        return app;
+    }
+
+    private static void AddServices(WebApplicationBuilder builder)
+    {
+        var serverSection = builder.Configuration.GetSection(BambooServerOptions.SectionName);
+        builder.Services.Configure<BambooServerOptions>(serverSection);
+        var serverOptions = serverSection.Get<BambooServerOptions>() ?? new BambooServerOptions();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
+
+        builder.Services.AddSingleton<ServerLifecycle>();
+        builder.Services.AddAkka("bamboo", (akka, sp) => akka
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithBambooRunners(builder.Configuration)
+            .AddStartup((system, _) => sp.GetRequiredService<ServerLifecycle>()
+                .Register(system, sp.GetRequiredService<IHostApplicationLifetime>())));
+        builder.Services.AddBambooRunnerClient();
+        // CoordinatedShutdown drains runs for up to the shutdown grace (10 s by default): let the host wait for it.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(BambooMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
+    }
+
+    private static void UsePipeline(WebApplication app, string? apiKey)
+    {
+        // A 5xx is a bug; should one happen, it still answers JSON.
+        app.UseExceptionHandler(errors => errors.Run(context =>
+        {
+            var problem = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            return ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error")
+                .ExecuteAsync(context);
+        }));
+        // Every 4xx that routing or Kestrel produces without a body (404, 405, ...) gets the JSON error body.
+        app.UseStatusCodePages(async pages =>
+        {
+            var response = pages.HttpContext.Response;
+            var (code, detail) = response.StatusCode switch
+            {
+                404 => ("not_found", "no such endpoint"),
+                405 => ("method_not_allowed", $"{pages.HttpContext.Request.Method} is not served on this path"),
+                413 => ("payload_too_large", "the request body is too large"),
+                415 => ("unsupported_media_type", "the body must be application/json"),
+                _ => ("http_error", $"HTTP {response.StatusCode}"),
+            };
+            await ApiResults.Error(response.StatusCode, code, detail).ExecuteAsync(pages.HttpContext);
+        });
+        if (!string.IsNullOrEmpty(apiKey)) app.Use(ApiKeyAuthentication.Middleware(apiKey));
+        app.Use(SessionPath.Middleware);
+
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ApiJson.Options));
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapSessionEndpoints();
+    }
+}

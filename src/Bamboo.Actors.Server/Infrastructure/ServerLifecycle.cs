@@ -1,0 +1,43 @@
+using Akka;
+using Akka.Actor;
+
+namespace Bamboo.Actors.Server.Infrastructure;
+
+/// <summary>
+/// Graceful shutdown, driven by CoordinatedShutdown (started from SIGTERM / host stop, or by the cluster):
+/// <c>before-service-unbind</c> stops accepting new runs; <c>service-requests-done</c> drains runs (the library cancels
+/// active runs and waits up to the shutdown grace); <c>service-stop</c> closes the SSE streams, after their final events.
+/// </summary>
+internal sealed class ServerLifecycle
+{
+    // After the runs are drained, their final events may still be on their way to SSE subscribers.
+    private static readonly TimeSpan StreamLinger = TimeSpan.FromMilliseconds(250);
+
+    private readonly CancellationTokenSource _streamsClosing = new();
+    private volatile bool _accepting = true;
+
+    /// <summary>Whether new runs and reservations are accepted.</summary>
+    public bool AcceptingRuns => _accepting;
+
+    /// <summary>Fires when SSE streams should end.</summary>
+    public CancellationToken StreamsClosing => _streamsClosing.Token;
+
+    public void Register(ActorSystem system, IHostApplicationLifetime lifetime)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "bamboo-server-stop-accepting", () =>
+        {
+            _accepting = false;
+            return Task.FromResult(Done.Instance);
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceStop, "bamboo-server-close-streams", async () =>
+        {
+            await Task.Delay(StreamLinger);
+            await _streamsClosing.CancelAsync();
+            return Done.Instance;
+        });
+        // SIGTERM stops the host: start CoordinatedShutdown at once, so runs drain and streams close before Kestrel
+        // waits for its open requests (SSE responses end only when their streams close).
+        lifetime.ApplicationStopping.Register(() => shutdown.Run(CoordinatedShutdown.ClrExitReason.Instance));
+    }
+}
