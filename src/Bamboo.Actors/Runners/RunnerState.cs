@@ -135,8 +135,10 @@ public sealed class RunnerState<TRef> where TRef : class
         if (Status != RunStatus.Running)
             return Decide(new AlreadyFinalized(SessionId, runId, Status));
 
-        EndRun(outcome.Status, outcome.Status == RunStatus.Error ? outcome.Error ?? "" : null, now, startNext: true);
-        return Decide(new Finalized(SessionId, runId, outcome.Status, Error));
+        // The reply carries this run's error, not the state's: ending the run may already have started a queued one.
+        var error = outcome.Status == RunStatus.Error ? outcome.Error ?? "" : null;
+        EndRun(outcome.Status, error, now, startNext: true);
+        return Decide(new Finalized(SessionId, runId, outcome.Status, error));
     }
 
     /// <summary>
