@@ -93,7 +93,9 @@ public sealed class RunsApiSpecs(ServerFixture fixture) : IClassFixture<ServerFi
         var snapshot = await Server.WaitForStatusAsync("interrupt-1", "running");
         Assert.Equal(second, snapshot.GetProperty("runId").GetString());
         await using var sse = await SseClient.ConnectAsync(Server.Http, RunningServer.Path("interrupt-1", "/events") + "?after=0");
-        var frames = await sse.EventsUntilAsync("execution_started");
+        var frames = new List<SseFrame>();
+        while (frames.Count == 0 || frames[^1] is not { Event: "execution_started" } last || last.Json.GetProperty("runId").GetString() != second)
+            frames.Add(await sse.NextEventAsync());
         var finished = frames.Single(f => f.Event == "execution_finished");
         Assert.Equal((first, "cancelled"), (finished.Json.GetProperty("runId").GetString(), finished.Json.GetProperty("status").GetString()));
         await Server.PostAsync(RunningServer.Path("interrupt-1", "/cancel"), "{}");

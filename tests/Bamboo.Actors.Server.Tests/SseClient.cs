@@ -63,6 +63,17 @@ public sealed class SseClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads to the end of the stream and returns the events seen (keep-alive comments skipped).</summary>
+    public async Task<List<SseFrame>> RemainingEventsAsync(double seconds = 10)
+    {
+        var frames = new List<SseFrame>();
+        while (await NextAsync(seconds) is { } frame)
+        {
+            if (frame.Comment is null) frames.Add(frame);
+        }
+        return frames;
+    }
+
     public async Task<List<SseFrame>> EventsUntilAsync(string type, double seconds = 10)
     {
         var frames = new List<SseFrame>();
