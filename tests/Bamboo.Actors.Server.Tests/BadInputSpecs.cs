@@ -57,6 +57,9 @@ public sealed class BadInputSpecs(ServerFixture fixture) : IClassFixture<ServerF
         { "POST", "/sessions/tab%09id/reservations", "application/json", "{}", 400, "invalid_session_id" },
         { "GET", "/sessions/" + Long, null, null, 400, "invalid_session_id" },
         { "GET", "/sessions/%7F", null, null, 400, "invalid_session_id" },
+        { "POST", "/runs", "application/json", "{\"agent\":\"echo\",\"agent\":\"sleep\"}", 400, "invalid_json" },
+        { "POST", "/runs/a%0Ab/finalize", "application/json", "{\"outcome\":\"completed\"}", 400, "invalid_command" },
+        { "POST", "/runs/" + new string('r', 129) + "/events", "application/json", "{\"type\":\"token_delta\",\"text\":\"x\"}", 400, "invalid_command" },
     };
 
     [Theory]
@@ -73,6 +76,20 @@ public sealed class BadInputSpecs(ServerFixture fixture) : IClassFixture<ServerF
         var json = await RunningServer.BodyAsync(response);
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.False(string.IsNullOrEmpty(json.GetProperty("detail").GetString()));
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task Should_answer_400_for_a_string_that_is_not_valid_utf8()
+    {
+        var before = await SnapshotAsync();
+        var content = new ByteArrayContent([.. "{\"agent\":\"echo\",\"input\":\""u8, 0xFF, 0xFE, .. "\"}"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var response = await Server.Http.PostAsync(RunningServer.Path(Session, "/runs"), content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_json", (await RunningServer.BodyAsync(response)).GetProperty("error").GetString());
         Assert.Equal(before, await SnapshotAsync());
     }
 

@@ -11,6 +11,9 @@ namespace Bamboo.Actors.Server.Api;
 /// </summary>
 internal sealed class JsonBody
 {
+    // Duplicate names make a body ambiguous ({"agent":"echo","agent":"sleep"}): refuse them.
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
+
     private readonly JsonElement _root;
 
     private JsonBody(JsonElement root) => _root = root;
@@ -38,7 +41,7 @@ internal sealed class JsonBody
             sizeFeature.MaxRequestBodySize = limit;
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, default, context.RequestAborted);
+            using var document = await JsonDocument.ParseAsync(request.Body, StrictJson, context.RequestAborted);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return (null, ApiResults.BadRequest("invalid_body", $"the body must be a JSON object, not {Describe(document.RootElement.ValueKind)}"));
             return (new JsonBody(document.RootElement.Clone()), null);
@@ -56,9 +59,21 @@ internal sealed class JsonBody
     public string? String(string name, bool required = false)
     {
         if (!Field(name, required, out var value)) return null;
-        if (value.ValueKind == JsonValueKind.String) return value.GetString();
-        Fail("invalid_field", $"'{name}' must be a string, not {Describe(value.ValueKind)}");
-        return null;
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            Fail("invalid_field", $"'{name}' must be a string, not {Describe(value.ValueKind)}");
+            return null;
+        }
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // The parser checks structure; a string's bytes are only decoded here.
+            Fail("invalid_json", $"'{name}' is not valid UTF-8");
+            return null;
+        }
     }
 
     public long? Integer(string name, bool required = false, long min = 0)

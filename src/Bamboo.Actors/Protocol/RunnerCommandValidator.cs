@@ -56,5 +56,6 @@ public static class RunnerCommandValidator
     private static string? RunId(string? runId) =>
         string.IsNullOrEmpty(runId) ? "runId is required"
         : runId.Length > MaxRunIdLength ? $"runId must be at most {MaxRunIdLength} characters"
+        : runId.Any(char.IsControl) ? "runId must not contain control characters"
         : null;
 }
