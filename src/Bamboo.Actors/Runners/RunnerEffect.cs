@@ -39,6 +39,17 @@ public abstract record RunnerEffect<TRef> where TRef : class
     public sealed record CancelTimers : RunnerEffect<TRef>;
 }
 
-/// <summary>The outcome of one input to <see cref="RunnerState{TRef}"/>: a reply for the sender (if any) and effects.</summary>
-public readonly record struct RunnerDecision<TRef>(IRunnerReply? Reply, IReadOnlyList<RunnerEffect<TRef>> Effects)
-    where TRef : class;
+/// <summary>
+/// The outcome of one input to <see cref="RunnerState{TRef}"/>: a reply for the sender (if any), effects, and — for a
+/// durable state — the facts to persist before the reply and effects may be applied.
+/// </summary>
+public readonly record struct RunnerDecision<TRef>(
+    IRunnerReply? Reply,
+    IReadOnlyList<RunnerEffect<TRef>> Effects,
+    IReadOnlyList<RunnerFact<TRef>> Facts) where TRef : class
+{
+    /// <summary>A decision of a non-durable state (no facts).</summary>
+    public RunnerDecision(IRunnerReply? reply, IReadOnlyList<RunnerEffect<TRef>> effects) : this(reply, effects, [])
+    {
+    }
+}

@@ -21,17 +21,26 @@ public sealed class RunnerState<TRef> where TRef : class
 {
     private readonly RunnerSettings _settings;
     private readonly Func<string> _newRunId;
-    private readonly List<QueuedRun> _queue = [];
+    private readonly List<RunnerFact<TRef>.RunEnqueued> _queue = [];
+    private readonly bool _durable;
     private readonly EventRing<AgentEvent> _retained;
     private readonly EventRing<AgentEvent> _critical;
     private List<RunnerEffect<TRef>>? _effects;
+    private List<RunnerFact<TRef>>? _facts;
+    private long _reservedSequence;
+    private bool _executorRecovered;
+
+    /// <summary>Sequences reserved per <see cref="RunnerFact{TRef}.SequencesReserved"/> fact: one extra write per this many events.</summary>
+    public const int SequenceBlock = 1024;
 
     /// <summary>Creates the state of a session that has never had a run.</summary>
     /// <param name="sessionId">The session.</param>
     /// <param name="settings">Limits; <see cref="RunnerSettings.Default"/> when null.</param>
     /// <param name="newRunId">Run id generator; UUID v4 strings when null.</param>
-    public RunnerState(string sessionId, RunnerSettings? settings = null, Func<string>? newRunId = null)
+    /// <param name="durable">Record <see cref="RunnerFact{TRef}"/>s in each decision, for a host that persists them.</param>
+    public RunnerState(string sessionId, RunnerSettings? settings = null, Func<string>? newRunId = null, bool durable = false)
     {
+        _durable = durable;
         SessionId = sessionId ?? throw new ArgumentNullException(nameof(sessionId));
         _settings = (settings ?? RunnerSettings.Default).Validate();
         _newRunId = newRunId ?? NewRunId;
@@ -118,7 +127,7 @@ public sealed class RunnerState<TRef> where TRef : class
                     return Decide(new Rejected(SessionId, "queue_full"));
                 var runId = _newRunId();
                 if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
-                _queue.Add(new QueuedRun(runId, executor, reserver, deadline));
+                Record(new RunnerFact<TRef>.RunEnqueued(runId, executor, reserver, deadline));
                 Emit(new RunQueued(_queue.Count), runId, now);
                 return Decide(new Queued(SessionId, runId, _queue.Count));
 
@@ -175,6 +184,7 @@ public sealed class RunnerState<TRef> where TRef : class
         if (runId != RunId || Status != RunStatus.Running)
             return Decide(new StaleRun(SessionId, runId, RunId));
 
+        _executorRecovered = false;
         var stamped = Emit(evt, runId, now);
         switch (stamped)
         {
@@ -206,8 +216,9 @@ public sealed class RunnerState<TRef> where TRef : class
             if (Equals(_queue[i].Executor, executor))
                 Withdraw(i, RunStatus.Error, lost, lost, now);
         }
+        // An executor recovered from the journal that dies before it is heard from again did not survive the restart.
         if (Status == RunStatus.Running && Executor is not null && Equals(Executor, executor))
-            EndRun(RunStatus.Error, lost, now, startNext: true);
+            EndRun(RunStatus.Error, _executorRecovered ? LostOnRestart : lost, now, startNext: true);
         return Decide(null);
     }
 
@@ -292,6 +303,108 @@ public sealed class RunnerState<TRef> where TRef : class
         return replay;
     }
 
+    /// <summary>Error of a run that did not survive a restart (its executor is gone, or it had none and its deadline passed).</summary>
+    public const string LostOnRestart = "lost on restart";
+
+    /// <summary>Applies a recorded fact (decisions do this as they go; recovery replays the journal through it).</summary>
+    public void Apply(RunnerFact<TRef> fact)
+    {
+        switch (fact)
+        {
+            case RunnerFact<TRef>.RunStarted started:
+                _queue.RemoveAll(queued => queued.RunId == started.RunId);
+                Status = RunStatus.Running;
+                RunId = started.RunId;
+                StartedAt = started.StartedAt;
+                CompletedAt = null;
+                Error = null;
+                CancelRequested = false;
+                Executor = started.Executor;
+                DeadlineAt = started.DeadlineAt;
+                RoundCount = 0;
+                LastToolName = null;
+                LastToolPhase = null;
+                LastBudget = null;
+                _executorRecovered = false;
+                if (LastEventAt is null || started.StartedAt > LastEventAt) LastEventAt = started.StartedAt;
+                break;
+            case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId:
+                CancelRequested = true;
+                break;
+            case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId:
+                Status = ended.Status;
+                Error = ended.Error;
+                CompletedAt = ended.CompletedAt;
+                Executor = null;
+                RoundCount = ended.RoundCount;
+                LastToolName = ended.LastToolName;
+                LastToolPhase = ended.LastToolPhase;
+                if (LastEventAt is null || ended.CompletedAt > LastEventAt) LastEventAt = ended.CompletedAt;
+                break;
+            case RunnerFact<TRef>.RunEnqueued enqueued:
+                _queue.Add(enqueued);
+                break;
+            case RunnerFact<TRef>.QueuedRunWithdrawn withdrawn:
+                _queue.RemoveAll(queued => queued.RunId == withdrawn.RunId);
+                break;
+            case RunnerFact<TRef>.SequencesReserved reserved:
+                _reservedSequence = Math.Max(_reservedSequence, reserved.UpTo);
+                break;
+        }
+    }
+
+    /// <summary>The durable state, for a persistence snapshot.</summary>
+    public DurableRunnerState<TRef> ToDurable() => new(Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, Executor,
+        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_reservedSequence, LastSequence), _queue.ToArray());
+
+    /// <summary>Restores the durable state of a persistence snapshot (recovery then replays the later facts).</summary>
+    public void Restore(DurableRunnerState<TRef> durable)
+    {
+        Status = durable.Status;
+        RunId = durable.RunId;
+        StartedAt = durable.StartedAt;
+        CompletedAt = durable.CompletedAt;
+        Error = durable.Error;
+        CancelRequested = durable.CancelRequested;
+        Executor = durable.Executor;
+        DeadlineAt = durable.DeadlineAt;
+        RoundCount = durable.RoundCount;
+        LastToolName = durable.LastToolName;
+        LastToolPhase = durable.LastToolPhase;
+        _reservedSequence = durable.ReservedSequence;
+        _queue.Clear();
+        _queue.AddRange(durable.Queue);
+    }
+
+    /// <summary>
+    /// Recovery finished: numbering continues above every sequence that may have been used; executors are watched again
+    /// (one that is gone ends its run as <c>Error("lost on restart")</c>); a run without an executor whose deadline has
+    /// passed ends the same way; otherwise the deadline timer is re-armed for the time left.
+    /// </summary>
+    public RunnerDecision<TRef> Recovered(DateTimeOffset now)
+    {
+        LastSequence = Math.Max(LastSequence, _reservedSequence);
+        foreach (var queued in _queue)
+        {
+            if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
+        }
+        if (Status != RunStatus.Running) return Decide(null);
+
+        if (Executor is null && DeadlineAt <= now)
+        {
+            EndRun(RunStatus.Error, LostOnRestart, now, startNext: true);
+            return Decide(null);
+        }
+        if (Executor is not null)
+        {
+            _executorRecovered = true;
+            Add(new RunnerEffect<TRef>.Watch(Executor));
+        }
+        var left = DeadlineAt is { } deadline && deadline > now ? deadline - now : TimeSpan.Zero;
+        Add(new RunnerEffect<TRef>.ScheduleDeadline(RunId!, left));
+        return Decide(null);
+    }
+
     /// <summary>The session's diagnostics.</summary>
     public RunnerSnapshot Snapshot(int subscriberCount) => new(
         SessionId, Status, RunId, StartedAt, CompletedAt, Error, LastEventAt, RoundCount, LastToolName, LastToolPhase,
@@ -301,18 +414,7 @@ public sealed class RunnerState<TRef> where TRef : class
     {
         if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
         var limit = deadline ?? _settings.DefaultDeadline;
-        Status = RunStatus.Running;
-        RunId = runId;
-        StartedAt = now;
-        CompletedAt = null;
-        Error = null;
-        CancelRequested = false;
-        Executor = executor;
-        DeadlineAt = now + limit;
-        RoundCount = 0;
-        LastToolName = null;
-        LastToolPhase = null;
-        LastBudget = null;
+        Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor));
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
         var reserved = new Reserved(SessionId, runId, now);
         if (reserver is not null) Add(new RunnerEffect<TRef>.Notify(reserver, reserved));
@@ -323,7 +425,7 @@ public sealed class RunnerState<TRef> where TRef : class
     private void RequestCancel(string reason, DateTimeOffset now)
     {
         if (CancelRequested) return;
-        CancelRequested = true;
+        Record(new RunnerFact<TRef>.CancelRequested(RunId!, reason));
         Emit(new RunCancelling(reason), RunId!, now);
         if (Executor is not null) Add(new RunnerEffect<TRef>.SignalCancel(Executor, RunId!, reason));
     }
@@ -331,24 +433,20 @@ public sealed class RunnerState<TRef> where TRef : class
     private void EndRun(RunStatus status, string? error, DateTimeOffset now, bool startNext)
     {
         var executor = Executor;
-        Status = status;
-        Error = error;
-        CompletedAt = now;
-        Executor = null;
+        Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase));
         Add(new RunnerEffect<TRef>.CancelTimers());
         if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
         Emit(new ExecutionFinished(status, error), RunId!, now);
 
         if (!startNext || _queue.Count == 0) return;
         var next = _queue[0];
-        _queue.RemoveAt(0);
         StartRun(next.RunId, next.Executor, next.Reserver, next.Deadline, now);
     }
 
     private void Withdraw(int index, RunStatus status, string? error, string reason, DateTimeOffset now)
     {
         var queued = _queue[index];
-        _queue.RemoveAt(index);
+        Record(new RunnerFact<TRef>.QueuedRunWithdrawn(queued.RunId));
         if (queued.Executor is not null && !IsExecutor(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
         if (queued.Reserver is not null) Add(new RunnerEffect<TRef>.Notify(queued.Reserver, new Rejected(SessionId, reason, queued.RunId)));
         Emit(new ExecutionFinished(status, error), queued.RunId, now);
@@ -356,7 +454,10 @@ public sealed class RunnerState<TRef> where TRef : class
 
     private AgentEvent Emit(AgentEvent evt, string runId, DateTimeOffset now)
     {
-        var stamped = evt with { SessionId = SessionId, RunId = runId, Sequence = ++LastSequence, Timestamp = now };
+        var sequence = ++LastSequence;
+        if (_durable && sequence > _reservedSequence)
+            Record(new RunnerFact<TRef>.SequencesReserved(sequence + SequenceBlock - 1));
+        var stamped = evt with { SessionId = SessionId, RunId = runId, Sequence = sequence, Timestamp = now };
         LastEventAt = now;
         _retained.Add(stamped);
         if (stamped.IsCritical()) _critical.Add(stamped);
@@ -380,11 +481,18 @@ public sealed class RunnerState<TRef> where TRef : class
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {
         var effects = (IReadOnlyList<RunnerEffect<TRef>>?)_effects ?? [];
+        var facts = (IReadOnlyList<RunnerFact<TRef>>?)_facts ?? [];
         _effects = null;
-        return new RunnerDecision<TRef>(reply, effects);
+        _facts = null;
+        return new RunnerDecision<TRef>(reply, effects, facts);
+    }
+
+    /// <summary>Changes state only through facts, so replaying the recorded facts rebuilds the same state.</summary>
+    private void Record(RunnerFact<TRef> fact)
+    {
+        Apply(fact);
+        if (_durable) (_facts ??= []).Add(fact);
     }
 
     private static string NewRunId() => Guid.NewGuid().ToString();
-
-    private sealed record QueuedRun(string RunId, TRef? Executor, TRef? Reserver, TimeSpan? Deadline);
 }

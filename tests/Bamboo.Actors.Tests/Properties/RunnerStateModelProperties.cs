@@ -68,7 +68,8 @@ public sealed class RunnerStateModelProperties(ITestOutputHelper output)
     private static void Run(Op[] ops, ConcurrentDictionary<string, int> replyKinds)
     {
         var issued = 0;
-        var state = new RunnerState<string>(Session, Settings, () => $"run-{++issued}");
+        var state = new RunnerState<string>(Session, Settings, () => $"run-{++issued}", durable: true);
+        var facts = new List<RunnerFact<string>>();
         var model = new Model();
         var log = new List<AgentEvent>();
         var watched = new HashSet<string>();
@@ -78,6 +79,8 @@ public sealed class RunnerStateModelProperties(ITestOutputHelper output)
             var now = T0.AddSeconds(step);
             var (decision, expectedReply) = Apply(ops[step], state, model, now);
             Check(step, ops[step].ToString(), decision, expectedReply, state, model, now, log, watched, replyKinds);
+            facts.AddRange(decision.Facts);
+            AssertFactsRebuild(state, facts);
         }
 
         // Drain: finalize whatever runs, including the runs that start from the queue.
@@ -94,6 +97,23 @@ public sealed class RunnerStateModelProperties(ITestOutputHelper output)
         Assert.True(state.IsIdle);
         Assert.Empty(watched);
         AssertLifecycle(log);
+    }
+
+    /// <summary>Replaying every recorded fact into a fresh state rebuilds exactly the durable state: what recovery relies on.</summary>
+    private static void AssertFactsRebuild(RunnerState<string> state, IEnumerable<RunnerFact<string>> facts)
+    {
+        var replayed = new RunnerState<string>(Session, Settings, durable: true);
+        foreach (var fact in facts) replayed.Apply(fact);
+        var expected = state.ToDurable();
+        var actual = replayed.ToDurable();
+        if (expected.Status == RunStatus.Running)
+        {
+            // An active run's progress diagnostics are kept in memory only; they are persisted when the run ends.
+            expected = expected with { RoundCount = 0, LastToolName = null, LastToolPhase = null };
+        }
+        Assert.Equal(expected with { Queue = [] }, actual with { Queue = [] });
+        Assert.Equal(expected.Queue, actual.Queue);
+        Assert.True(actual.ReservedSequence >= state.LastSequence, "a used sequence is not covered by a reservation");
     }
 
     private static (RunnerDecision<string> Decision, IRunnerReply? Expected) Apply(Op op, RunnerState<string> state, Model model, DateTimeOffset now)

@@ -52,7 +52,6 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
             CancelTimers(),
             Unwatch(ExecA),
             Emitted(new ExecutionFinished(RunStatus.Error, Lost), "run-1", 3, At(2)),
-            Watch(ExecB),
             ScheduleDeadline("run-2", DefaultDeadline),
             Notify(Waiter, new Reserved(Session, "run-2", At(2))),
             Emitted(new ExecutionStarted(), "run-2", 4, At(2)));
@@ -131,7 +130,6 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
             CancelTimers(),
             Unwatch(ExecA),
             Emitted(new ExecutionFinished(RunStatus.Error, Lost), "run-1", 7, At(4)),
-            Watch(ExecC),
             ScheduleDeadline("run-3", DefaultDeadline),
             Notify(Waiter3, new Reserved(Session, "run-3", At(4))),
             Emitted(new ExecutionStarted(), "run-3", 8, At(4)));

@@ -124,12 +124,11 @@ public sealed class RunnerStateFinalizeSpecs : RunnerStateSpec
 
         var decision = State.Finalize("run-1", RunOutcome.Completed, At(2));
 
-        // The dequeued run's executor has been watched since it was queued; watching it again is idempotent.
+        // The dequeued run's executor has been watched since it was queued: no second Watch.
         AssertDecision(decision, new Finalized(Session, "run-1", RunStatus.Completed),
             CancelTimers(),
             Unwatch(ExecA),
             Emitted(new ExecutionFinished(RunStatus.Completed), "run-1", 3, At(2)),
-            Watch(ExecB),
             ScheduleDeadline("run-2", TimeSpan.FromMinutes(2)),
             Notify(Waiter, new Reserved(Session, "run-2", At(2))),
             Emitted(new ExecutionStarted(), "run-2", 4, At(2)));

@@ -28,7 +28,7 @@ public abstract class RunnerStateSpec
     protected RunnerStateSpec(RunnerSettings? settings = null)
     {
         Settings = settings ?? RunnerSettings.Default;
-        State = new RunnerState<string>(Session, Settings, () => $"run-{++_runIds}");
+        State = new RunnerState<string>(Session, Settings, () => $"run-{++_runIds}", durable: true);
     }
 
     protected RunnerSettings Settings { get; }
@@ -134,6 +134,7 @@ public abstract class RunnerStateSpec
 
         Assert.Equal(reply, decision.Reply);
         Assert.Empty(decision.Effects);
+        Assert.Empty(decision.Facts);
         var after = Capture();
         Assert.Equal(before.Snapshot, after.Snapshot);
         Assert.Equal(before.Queue, after.Queue);
