@@ -46,6 +46,11 @@ public static class RunnerReplies
     /// <summary>The subscriber no longer receives events.</summary>
     public sealed record Unsubscribed(string SessionId) : IRunnerReply, IWithSessionId;
 
+    /// <summary>
+    /// The session could not record the change durably (its journal is unavailable); nothing changed. Retry later.
+    /// </summary>
+    public sealed record Unavailable(string SessionId, string Reason) : IRunnerReply, IWithSessionId;
+
     /// <summary>A malformed command. Nothing was created or changed.</summary>
     /// <param name="SessionId">The session id as given (may itself be the problem).</param>
     /// <param name="Reason">What is wrong, for a human.</param>

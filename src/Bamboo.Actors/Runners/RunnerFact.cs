@@ -54,4 +54,17 @@ public sealed record DurableRunnerState<TRef>(
     string? LastToolName,
     ToolPhase? LastToolPhase,
     long ReservedSequence,
-    IReadOnlyList<RunnerFact<TRef>.RunEnqueued> Queue) : IRunnerFact where TRef : class;
+    IReadOnlyList<RunnerFact<TRef>.RunEnqueued> Queue) : IRunnerFact where TRef : class
+{
+    /// <summary>Value equality, the queue compared element by element.</summary>
+    public bool Equals(DurableRunnerState<TRef>? other) =>
+        other is not null
+        && (Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, DeadlineAt, RoundCount, LastToolName, LastToolPhase, ReservedSequence)
+        == (other.Status, other.RunId, other.StartedAt, other.CompletedAt, other.Error, other.CancelRequested, other.DeadlineAt,
+            other.RoundCount, other.LastToolName, other.LastToolPhase, other.ReservedSequence)
+        && Equals(Executor, other.Executor)
+        && Queue.SequenceEqual(other.Queue);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Status, RunId, StartedAt, ReservedSequence, Queue.Count);
+}

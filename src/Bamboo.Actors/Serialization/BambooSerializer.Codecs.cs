@@ -7,6 +7,7 @@ using static Bamboo.Actors.Protocol.ExecutorSignals;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
 using K = Bamboo.Actors.Serialization.WireKeys;
+using Fact = Bamboo.Actors.Runners.RunnerFact<Akka.Actor.IActorRef>;
 
 namespace Bamboo.Actors.Serialization;
 
@@ -207,6 +208,87 @@ public sealed partial class BambooSerializer
                 (ToolPhase?)f.LastToolPhase, f.CancelRequested, f.QueueLength, f.SubscriberCount, f.LastSequence,
                 f.DeadlineAt)),
 
+        Message<Unavailable>("UNV",
+            (w, m) =>
+            {
+                Str(w, K.SessionId, m.SessionId);
+                Str(w, K.Reason, m.Reason);
+            },
+            (in WireFields f, ExtendedActorSystem _) => new Unavailable(f.SessionId!, f.Reason!)),
+
+        // Durable facts and snapshots of a session (the persistence journal stores these too: prefix F).
+        Message<Fact.RunStarted>("FRS",
+            (w, m) =>
+            {
+                Str(w, K.RunId, m.RunId);
+                w.WriteString(K.StartedAt, m.StartedAt);
+                w.WriteString(K.DeadlineAt, m.DeadlineAt);
+                Ref(w, K.Executor, m.Executor);
+            },
+            (in WireFields f, ExtendedActorSystem s) => new Fact.RunStarted(f.RunId!, f.StartedAt ?? default, f.DeadlineAt ?? default,
+                Resolve(s, f.Executor))),
+        Message<Fact.CancelRequested>("FCR",
+            (w, m) =>
+            {
+                Str(w, K.RunId, m.RunId);
+                Str(w, K.Reason, m.Reason);
+            },
+            (in WireFields f, ExtendedActorSystem _) => new Fact.CancelRequested(f.RunId!, f.Reason ?? "")),
+        Message<Fact.RunEnded>("FRE",
+            (w, m) =>
+            {
+                Str(w, K.RunId, m.RunId);
+                Num(w, K.Status, (int)m.Status);
+                Str(w, K.Error, m.Error);
+                w.WriteString(K.CompletedAt, m.CompletedAt);
+                Num(w, K.RoundCount, m.RoundCount);
+                Str(w, K.LastToolName, m.LastToolName);
+                if (m.LastToolPhase is { } phase) w.WriteNumber(K.LastToolPhase, (int)phase);
+            },
+            (in WireFields f, ExtendedActorSystem _) => new Fact.RunEnded(f.RunId!, (RunStatus)f.Status, f.Error,
+                f.CompletedAt ?? default, f.RoundCount, f.LastToolName, (ToolPhase?)f.LastToolPhase)),
+        Message<Fact.RunEnqueued>("FEQ",
+            WriteEnqueued,
+            (in WireFields f, ExtendedActorSystem s) => ReadEnqueued(in f, s)),
+        Message<Fact.QueuedRunWithdrawn>("FQW",
+            (w, m) => Str(w, K.RunId, m.RunId),
+            (in WireFields f, ExtendedActorSystem _) => new Fact.QueuedRunWithdrawn(f.RunId!)),
+        Message<Fact.SequencesReserved>("FSR",
+            (w, m) => Num(w, K.Sequence, m.UpTo),
+            (in WireFields f, ExtendedActorSystem _) => new Fact.SequencesReserved(f.Sequence)),
+        Message<DurableRunnerState<IActorRef>>("FDS",
+            (w, m) =>
+            {
+                Num(w, K.Status, (int)m.Status);
+                Str(w, K.RunId, m.RunId);
+                Time(w, K.StartedAt, m.StartedAt);
+                Time(w, K.CompletedAt, m.CompletedAt);
+                Str(w, K.Error, m.Error);
+                Bool(w, K.CancelRequested, m.CancelRequested);
+                Ref(w, K.Executor, m.Executor);
+                Time(w, K.DeadlineAt, m.DeadlineAt);
+                Num(w, K.RoundCount, m.RoundCount);
+                Str(w, K.LastToolName, m.LastToolName);
+                if (m.LastToolPhase is { } phase) w.WriteNumber(K.LastToolPhase, (int)phase);
+                Num(w, K.Sequence, m.ReservedSequence);
+                w.WriteStartArray(K.Queue);
+                foreach (var queued in m.Queue)
+                {
+                    w.WriteStartObject();
+                    WriteEnqueued(w, queued);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            },
+            (in WireFields f, ExtendedActorSystem s) =>
+            {
+                var queue = new List<Fact.RunEnqueued>();
+                foreach (var item in f.Queue ?? []) queue.Add(ReadEnqueued(in item, s));
+                return new DurableRunnerState<IActorRef>((RunStatus)f.Status, f.RunId, f.StartedAt, f.CompletedAt, f.Error,
+                    f.CancelRequested, Resolve(s, f.Executor), f.DeadlineAt, f.RoundCount, f.LastToolName,
+                    (ToolPhase?)f.LastToolPhase, f.Sequence, queue);
+            }),
+
         // Events. Each one carries its stamps (session, run, sequence, timestamp) besides its payload.
         Event<ExecutionStarted>("EST",
             (_, _) => { },
@@ -265,6 +347,17 @@ public sealed partial class BambooSerializer
             (in WireFields f, ExtendedActorSystem _) => new ReplayGap(f.FromSequence, f.ToSequence)
                 { SessionId = f.SessionId ?? "", RunId = f.RunId ?? "", Sequence = f.Sequence, Timestamp = f.Timestamp ?? default }),
     ];
+
+    private static void WriteEnqueued(Utf8JsonWriter w, Fact.RunEnqueued m)
+    {
+        Str(w, K.RunId, m.RunId);
+        Ref(w, K.Executor, m.Executor);
+        Ref(w, K.Reserver, m.Reserver);
+        if (m.Deadline is { } deadline) w.WriteNumber(K.Deadline, deadline.Ticks);
+    }
+
+    private static Fact.RunEnqueued ReadEnqueued(in WireFields f, ExtendedActorSystem s) =>
+        new(f.RunId!, Resolve(s, f.Executor), Resolve(s, f.Reserver), f.DeadlineTicks is { } ticks ? TimeSpan.FromTicks(ticks) : null);
 
     private static Codec Message<T>(string manifest, Action<Utf8JsonWriter, T> write, Builder build) =>
         new(typeof(T), manifest, (w, o) => write(w, (T)o), build, IsEvent: false);

@@ -22,6 +22,7 @@ internal struct WireFields
     public string? EventManifest;
     public string? Executor;
     public string? Subscriber;
+    public string? Reserver;
     public long Sequence;
     public int Position;
     public int RoundCount;
@@ -47,6 +48,7 @@ internal struct WireFields
     public DateTimeOffset? DeadlineAt;
     public RunOutcome? Outcome;
     public AgentEvent? Event;
+    public List<WireFields>? Queue;
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 8 };
 
@@ -84,6 +86,7 @@ internal struct WireFields
                 case WireKeys.EventManifest: EventManifest = reader.GetString(); break;
                 case WireKeys.Executor: Executor = reader.GetString(); break;
                 case WireKeys.Subscriber: Subscriber = reader.GetString(); break;
+                case WireKeys.Reserver: Reserver = reader.GetString(); break;
                 case WireKeys.Sequence: Sequence = reader.GetInt64(); break;
                 case WireKeys.Position: Position = reader.GetInt32(); break;
                 case WireKeys.RoundCount: RoundCount = reader.GetInt32(); break;
@@ -113,6 +116,9 @@ internal struct WireFields
                 case WireKeys.Event:
                     Event = ReadEvent(ref reader);
                     break;
+                case WireKeys.Queue:
+                    Queue = ReadArray(ref reader);
+                    break;
                 default:
                     reader.Skip();
                     break;
@@ -131,6 +137,14 @@ internal struct WireFields
     {
         var nested = ReadNested(ref reader);
         return BambooSerializer.BuildEvent(nested.EventManifest, in nested);
+    }
+
+    private static List<WireFields> ReadArray(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException($"Expected a JSON array, not {reader.TokenType}.");
+        var items = new List<WireFields>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) items.Add(ReadNested(ref reader));
+        return items;
     }
 
     private static WireFields ReadNested(ref Utf8JsonReader reader)

@@ -23,6 +23,7 @@ internal static class WireKeys
     // Actor references, as Akka serialized actor paths. Absent means null.
     public const string Executor = "x";
     public const string Subscriber = "sb";
+    public const string Reserver = "rv";
 
     // Integers (enums as their declared numeric values). 0 is left out of non-nullable fields: absent means 0, or null
     // for a nullable field (which is written even when 0).
@@ -62,4 +63,7 @@ internal static class WireKeys
 
     /// <summary>An event: <c>{"t": manifest, ...its fields}</c>.</summary>
     public const string Event = "e";
+
+    /// <summary>A durable state's queue: an array of <c>{"r", "x"?, "rv"?, "dl"?}</c> objects.</summary>
+    public const string Queue = "q";
 }

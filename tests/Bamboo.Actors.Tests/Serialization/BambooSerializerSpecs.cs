@@ -38,6 +38,23 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Should_have_a_sample_and_a_manifest_for_every_durable_fact()
+    {
+        var factTypes = typeof(RunnerFact<>).GetNestedTypes()
+            .Where(t => t is { IsAbstract: false, IsClass: true })
+            .Select(t => t.MakeGenericType(typeof(IActorRef)))
+            .Append(typeof(DurableRunnerState<IActorRef>))
+            .ToList();
+        var sampled = MessageSamples.Facts(CreateTestProbe().Ref, CreateTestProbe().Ref).Select(s => s.GetType()).ToHashSet();
+
+        Assert.Equal(7, factTypes.Count);
+        Assert.Empty(factTypes.Where(t => !sampled.Contains(t)).Select(t => $"no sample of {t.Name}"));
+        Assert.Empty(factTypes.Where(t => !BambooSerializer.SupportedTypes.Contains(t)).Select(t => $"no manifest for {t.Name}"));
+        Assert.Empty(factTypes.Where(t => Sys.Serialization.FindSerializerForType(t) is not BambooSerializer)
+            .Select(t => $"{t.Name} is not bound to {nameof(BambooSerializer)}"));
+    }
+
+    [Fact]
     public void Should_round_trip_every_message_through_the_bamboo_serializer()
     {
         Assert.All(Samples(), sample =>

@@ -111,5 +111,30 @@ public static class MessageSamples
 
         // Passivation and hand-off
         SessionRunner.Stop.Instance,
+
+        new Unavailable("s1", "journal unavailable: connection refused"),
+
+        // Durable facts and snapshots (journal and snapshot store)
+        .. Facts(executor, subscriber),
+    ];
+
+    /// <summary>Every durable fact, and snapshots of the durable state.</summary>
+    public static IReadOnlyList<object> Facts(IActorRef executor, IActorRef reserver) =>
+    [
+        new RunnerFact<IActorRef>.RunStarted(RunId, T1, T3, executor),
+        new RunnerFact<IActorRef>.RunStarted(RunId, T1, T2, null),
+        new RunnerFact<IActorRef>.CancelRequested(RunId, "deadline exceeded"),
+        new RunnerFact<IActorRef>.RunEnded(RunId, RunStatus.Completed, null, T2, 0, null, null),
+        new RunnerFact<IActorRef>.RunEnded(RunId, RunStatus.Error, "executor lost", T3, 4, "search", ToolPhase.Error),
+        new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, executor, reserver, TimeSpan.FromMinutes(3)),
+        new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, null, null, null),
+        new RunnerFact<IActorRef>.QueuedRunWithdrawn(OtherRunId),
+        new RunnerFact<IActorRef>.SequencesReserved(2048),
+        new DurableRunnerState<IActorRef>(RunStatus.Pending, null, null, null, null, false, null, null, 0, null, null, 0, []),
+        new DurableRunnerState<IActorRef>(RunStatus.Running, RunId, T1, null, null, true, executor, T3, 2, "fetch", ToolPhase.Begin, 1024,
+        [
+            new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, executor, reserver, TimeSpan.FromMinutes(3)),
+            new RunnerFact<IActorRef>.RunEnqueued("third", null, null, null),
+        ]),
     ];
 }
