@@ -61,6 +61,10 @@ public static class BambooConfig
             DefaultDeadline = config.GetTimeSpan("default-deadline"),
             DeadlineGrace = config.GetTimeSpan("deadline-grace"),
             ShutdownGrace = config.GetTimeSpan("shutdown-grace"),
+            Durable = config.GetBoolean("durable"),
+            JournalPluginId = config.GetString("journal-plugin", ""),
+            SnapshotPluginId = config.GetString("snapshot-plugin", ""),
+            SnapshotEvery = config.GetInt("snapshot-every"),
         }.Validate();
     }
 }

@@ -31,6 +31,19 @@ public sealed record RunnerSettings
     /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested. Default 10 seconds.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Sessions are event-sourced (<see cref="DurableSessionRunner"/>): lifecycle facts are persisted before they
+    /// are acknowledged and survive restarts. Default off (in memory); hosting turns it on with SQLite.</summary>
+    public bool Durable { get; init; }
+
+    /// <summary>Journal plugin of durable sessions; the system's default journal when empty.</summary>
+    public string JournalPluginId { get; init; } = "";
+
+    /// <summary>Snapshot store plugin of durable sessions; the system's default snapshot store when empty.</summary>
+    public string SnapshotPluginId { get; init; } = "";
+
+    /// <summary>A durable session saves a snapshot of its state every this many persisted facts. Default 100.</summary>
+    public int SnapshotEvery { get; init; } = 100;
+
     /// <summary>Throws when a value is out of range.</summary>
     public RunnerSettings Validate()
     {
@@ -39,6 +52,7 @@ public sealed record RunnerSettings
         if (EventRetention < 1) throw new ArgumentOutOfRangeException(nameof(EventRetention), EventRetention, "must be at least 1");
         if (ReplayCriticalEvents < 0) throw new ArgumentOutOfRangeException(nameof(ReplayCriticalEvents), ReplayCriticalEvents, "must not be negative");
         if (DefaultDeadline <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultDeadline), DefaultDeadline, "must be positive");
+        if (SnapshotEvery < 1) throw new ArgumentOutOfRangeException(nameof(SnapshotEvery), SnapshotEvery, "must be at least 1");
         if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ShutdownGrace), ShutdownGrace, "must not be negative");
         if (DeadlineGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DeadlineGrace), DeadlineGrace, "must not be negative");
         return this;

@@ -1,221 +1,63 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
-using Akka.Event;
-using Bamboo.Actors.Diagnostics;
-using Bamboo.Actors.Events;
-using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Routing;
-using static Bamboo.Actors.Protocol.RunnerCommands;
-using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Runners;
 
 /// <summary>
-/// One session's actor: a thin shell around <see cref="RunnerState{TRef}"/>. It feeds commands, timer ticks and
-/// executor deaths to the state and applies the decisions: replies, publishes events on the EventStream and to
-/// subscribers, watches executors and subscribers, runs deadline timers, and passivates when idle.
+/// One session's actor, in memory: a thin shell around <see cref="RunnerState{TRef}"/>. It feeds commands, timer ticks
+/// and executor deaths to the state and applies the decisions (see <see cref="RunnerShell"/>), and passivates when idle.
 /// The same actor is a child of the local <see cref="RunnerSupervisor"/> or an entity of the cluster shard region.
+/// With durable settings, <see cref="PropsForEntity"/> creates the event-sourced <see cref="DurableSessionRunner"/> instead.
 /// </summary>
 public sealed class SessionRunner : ReceiveActor, IWithTimers
 {
-    private const string DeadlineTimer = "deadline";
-    private const string GraceTimer = "grace";
-
-    private readonly RunnerState<IActorRef> _state;
-    private readonly RunnerSettings _settings;
-    private readonly HashSet<IActorRef> _subscribers = [];
-    private readonly List<IActorRef> _drainWaiters = [];
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RunnerShell _shell;
     private string _stopReason = "session stopped";
-    private string? _startedRunId;
 
-    /// <summary>Creates the runner of <paramref name="sessionId"/>.</summary>
+    /// <summary>Creates the in-memory runner of <paramref name="sessionId"/>.</summary>
     public SessionRunner(string sessionId, RunnerSettings settings)
     {
-        _settings = settings;
-        _state = new RunnerState<IActorRef>(sessionId, settings);
+        _shell = new RunnerShell(Context, this, new RunnerState<IActorRef>(sessionId, settings), settings);
         Become(Active);
     }
 
-    /// <summary>Props for the runner of <paramref name="sessionId"/>.</summary>
+    /// <summary>Props for the in-memory runner of <paramref name="sessionId"/>.</summary>
     public static Props Props(string sessionId, RunnerSettings settings) =>
         Akka.Actor.Props.Create(() => new SessionRunner(sessionId, settings));
 
-    /// <summary>Props for the entity <paramref name="entityId"/> (see <see cref="SessionIds.ToEntityId"/>).</summary>
-    public static Props PropsForEntity(string entityId, RunnerSettings settings) =>
-        Props(SessionIds.FromEntityId(entityId), settings);
+    /// <summary>
+    /// Props for the entity <paramref name="entityId"/> (see <see cref="SessionIds.ToEntityId"/>): the durable runner when
+    /// <see cref="RunnerSettings.Durable"/> is set, else the in-memory one.
+    /// </summary>
+    public static Props PropsForEntity(string entityId, RunnerSettings settings) => settings.Durable
+        ? DurableSessionRunner.Props(entityId, settings)
+        : Props(SessionIds.FromEntityId(entityId), settings);
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private string SessionId => _state.SessionId;
-
     private void Active()
     {
-        Receive<Reserve>(HandleReserve);
-        Receive<Finalize>(cmd => Apply(_state.Finalize(cmd.RunId, cmd.Outcome, Now)));
-        Receive<Cancel>(cmd => Apply(_state.Cancel(cmd.RunId, cmd.Reason, Now)));
-        Receive<Publish>(cmd => Apply(_state.Publish(cmd.RunId, cmd.Event, cmd.Acknowledge, Now)));
-        Receive<GetStatus>(_ => Sender.Tell(_state.Snapshot(_subscribers.Count)));
-        Receive<Subscribe>(HandleSubscribe);
-        Receive<Unsubscribe>(HandleUnsubscribe);
-        Receive<Terminated>(HandleTerminated);
-        Receive<DeadlineTick>(tick => Apply(_state.DeadlinePassed(tick.RunId, Now)));
-        Receive<GraceTick>(tick => Apply(_state.GraceExpired(tick.RunId, Now)));
-        Receive<ReceiveTimeout>(_ => PassivateIfIdle());
         Receive<Stop>(_ => Context.Stop(Self));
-        Receive<Drain>(drain =>
+        Receive<ReceiveTimeout>(_ =>
         {
-            _drainWaiters.Add(Sender);
-            Apply(_state.Drain(drain.Reason, Now));
+            if (_shell.TryPassivate()) Become(Passivating);
+        });
+        ReceiveAny(message =>
+        {
+            if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
+            else if (decision is { } decided) _shell.Apply(decided);
         });
     }
 
-    /// <summary>
-    /// Passivation was requested; until the stop message arrives, commands that were already on their way here go back
-    /// to the parent (the local supervisor or the shard), which buffers them and hands them to the next incarnation.
-    /// </summary>
     private void Passivating()
     {
         Receive<Stop>(_ => Context.Stop(Self));
-        Receive<IRunnerCommand>(cmd => Context.Parent.Forward(cmd));
-        ReceiveAny(_ => { });
+        ReceiveAny(_shell.ForwardWhilePassivating);
     }
-
-    private void HandleReserve(Reserve cmd)
-    {
-        var conflict = _state.Status == RunStatus.Running;
-        var decision = _state.Reserve(cmd.OnConflict, cmd.Executor, Reserver(), cmd.Deadline, Now);
-        if (conflict)
-        {
-            BambooMetrics.ReserveConflict(cmd.OnConflict, decision.Reply switch
-            {
-                AlreadyRunning => "already_running",
-                Reserved => "interrupted",
-                Queued => "queued",
-                _ => "queue_full",
-            });
-        }
-        Apply(decision);
-    }
-
-    private void HandleSubscribe(Subscribe cmd)
-    {
-        Sender.Tell(new Subscribed(SessionId, _state.LastSequence));
-        // Replay and subscription happen in one message, so live events follow the replay with no gap or duplicate.
-        foreach (var evt in _state.Replay(cmd.AfterSequence)) cmd.Subscriber.Tell(evt, Self);
-        if (_subscribers.Add(cmd.Subscriber)) Context.Watch(cmd.Subscriber);
-        UpdateIdleTimeout();
-    }
-
-    private void HandleUnsubscribe(Unsubscribe cmd)
-    {
-        if (_subscribers.Remove(cmd.Subscriber) && !_state.IsExecutor(cmd.Subscriber)) Context.Unwatch(cmd.Subscriber);
-        Sender.Tell(new Unsubscribed(SessionId));
-        UpdateIdleTimeout();
-    }
-
-    private void HandleTerminated(Terminated terminated)
-    {
-        // One actor may be both a subscriber and an executor: both roles end.
-        _subscribers.Remove(terminated.ActorRef);
-        Apply(_state.ExecutorTerminated(terminated.ActorRef, Now));
-    }
-
-    private void Apply(RunnerDecision<IActorRef> decision)
-    {
-        if (decision.Reply is { } reply) Sender.Tell(reply);
-        foreach (var effect in decision.Effects) Apply(effect);
-        UpdateIdleTimeout();
-        if (_drainWaiters.Count > 0 && _state.IsIdle)
-        {
-            foreach (var waiter in _drainWaiters) waiter.Tell(Drained.Instance);
-            _drainWaiters.Clear();
-        }
-    }
-
-    private void Apply(RunnerEffect<IActorRef> effect)
-    {
-        switch (effect)
-        {
-            case RunnerEffect<IActorRef>.Emit emit:
-                Context.System.EventStream.Publish(emit.Event);
-                foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
-                Observe(emit.Event);
-                break;
-            case RunnerEffect<IActorRef>.Watch watch:
-                Context.Watch(watch.Executor);
-                break;
-            case RunnerEffect<IActorRef>.Unwatch unwatch when !_subscribers.Contains(unwatch.Executor):
-                Context.Unwatch(unwatch.Executor);
-                break;
-            case RunnerEffect<IActorRef>.SignalCancel signal:
-                signal.Executor.Tell(new ExecutorSignals.CancelRun(SessionId, signal.RunId, signal.Reason), Self);
-                break;
-            case RunnerEffect<IActorRef>.Notify notify:
-                notify.Target.Tell(notify.Message, Self);
-                break;
-            case RunnerEffect<IActorRef>.ScheduleDeadline deadline:
-                Timers.StartSingleTimer(DeadlineTimer, new DeadlineTick(deadline.RunId), deadline.After);
-                break;
-            case RunnerEffect<IActorRef>.ScheduleGrace grace:
-                Timers.StartSingleTimer(GraceTimer, new GraceTick(grace.RunId), grace.After);
-                break;
-            case RunnerEffect<IActorRef>.CancelTimers:
-                Timers.Cancel(DeadlineTimer);
-                Timers.Cancel(GraceTimer);
-                break;
-        }
-    }
-
-    /// <summary>Metrics and the one log line per run start and finish.</summary>
-    private void Observe(AgentEvent evt)
-    {
-        BambooMetrics.EventPublished(evt);
-        switch (evt)
-        {
-            case ExecutionStarted:
-                _startedRunId = evt.RunId;
-                BambooMetrics.RunsStarted.Add(1);
-                BambooMetrics.RunsActive.Add(1);
-                _log.Info("Run {RunId} started in session {SessionId}", evt.RunId, SessionId);
-                break;
-            case ExecutionFinished finished:
-                BambooMetrics.RunFinished(finished.Status);
-                // A queued run withdrawn before it started finishes too, but was never active.
-                if (evt.RunId == _startedRunId)
-                {
-                    _startedRunId = null;
-                    BambooMetrics.RunsActive.Add(-1);
-                }
-                _log.Info("Run {RunId} finished in session {SessionId} with status {Status} {Error}",
-                    evt.RunId, SessionId, finished.Status, finished.Error ?? "");
-                break;
-        }
-    }
-
-    private void UpdateIdleTimeout() =>
-        Context.SetReceiveTimeout(_state.IsIdle && _subscribers.Count == 0 ? _settings.IdleTimeout : null);
-
-    private void PassivateIfIdle()
-    {
-        if (!_state.IsIdle || _subscribers.Count > 0) return;
-        Context.SetReceiveTimeout(null);
-        Context.Parent.Tell(new Passivate(Stop.Instance));
-        Become(Passivating);
-    }
-
-    /// <summary>Under a plain <c>Tell</c> from outside an actor the sender is deadLetters: nobody to notify later.</summary>
-    private IActorRef? Reserver() => Sender.IsNobody() || Equals(Sender, Context.System.DeadLetters) ? null : Sender;
-
-    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
     /// <inheritdoc />
-    protected override void PreStart()
-    {
-        BambooMetrics.SessionsLive.Add(1);
-        UpdateIdleTimeout();
-    }
+    protected override void PreStart() => _shell.Started();
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
@@ -225,19 +67,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     }
 
     /// <inheritdoc />
-    protected override void PostStop()
-    {
-        BambooMetrics.SessionsLive.Add(-1);
-        // Stopped (hand-off, system shutdown) or failed while a run was active: end it, tell its executor and any
-        // queued reservers, so no run is left running with nobody to end it.
-        if (_state.IsIdle) return;
-        var decision = _state.Abandon(_stopReason, Now);
-        foreach (var effect in decision.Effects)
-        {
-            if (effect is RunnerEffect<IActorRef>.Emit or RunnerEffect<IActorRef>.SignalCancel or RunnerEffect<IActorRef>.Notify)
-                Apply(effect);
-        }
-    }
+    protected override void PostStop() => _shell.Stopped(abandon: true, _stopReason);
 
     /// <summary>The message that stops a session runner (passivation and shard hand-off).</summary>
     public sealed class Stop : IEquatable<Stop>
@@ -272,8 +102,4 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         {
         }
     }
-
-    private sealed record DeadlineTick(string RunId);
-
-    private sealed record GraceTick(string RunId);
 }

@@ -7,7 +7,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Scenarios;
 
-public sealed class CancelSpecs(ITestOutputHelper output) : RunnerSpec(output)
+public class CancelSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     [Fact]
     public void Should_request_cancellation_by_session_signal_the_executor_and_stay_running_until_finalized()

@@ -8,7 +8,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Scenarios;
 
-public sealed class InterruptSpecs(ITestOutputHelper output) : RunnerSpec(output)
+public class InterruptSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     [Fact]
     public void Should_cancel_the_active_run_at_once_signal_its_executor_and_start_the_new_run()
@@ -71,7 +71,7 @@ public sealed class InterruptSpecs(ITestOutputHelper output) : RunnerSpec(output
     }
 }
 
-public sealed class EnqueueSpecs(ITestOutputHelper output)
+public class EnqueueSpecs(ITestOutputHelper output)
     : RunnerSpec(output, RunnerSettings.Default with { MaxQueueLength = 2 })
 {
     [Fact]

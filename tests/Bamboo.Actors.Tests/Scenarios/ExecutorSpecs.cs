@@ -8,7 +8,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Scenarios;
 
-public sealed class ExecutorDeathSpecs(ITestOutputHelper output) : RunnerSpec(output)
+public class ExecutorDeathSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     [Fact]
     public void Should_end_the_run_as_executor_lost_when_its_executor_terminates()
@@ -80,7 +80,7 @@ public sealed class ExecutorDeathSpecs(ITestOutputHelper output) : RunnerSpec(ou
     }
 }
 
-public sealed class DeadlineSpecs(ITestOutputHelper output)
+public class DeadlineSpecs(ITestOutputHelper output)
     : RunnerSpec(output, RunnerSettings.Default with { DeadlineGrace = TimeSpan.FromMilliseconds(300) })
 {
     [Fact]

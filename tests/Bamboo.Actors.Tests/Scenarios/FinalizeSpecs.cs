@@ -6,7 +6,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Scenarios;
 
-public sealed class FinalizeSpecs(ITestOutputHelper output) : RunnerSpec(output)
+public class FinalizeSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     public static TheoryData<string, RunStatus, string?> Outcomes => new()
     {

@@ -6,7 +6,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Scenarios;
 
-public sealed class ReserveSpecs(ITestOutputHelper output) : RunnerSpec(output)
+public class ReserveSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     [Fact]
     public void Should_reserve_a_running_run_with_a_fresh_uuid_v4_run_id()

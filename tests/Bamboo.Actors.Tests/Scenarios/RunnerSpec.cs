@@ -15,6 +15,8 @@ public abstract class RunnerSpec : Akka.TestKit.Xunit2.TestKit
     private static readonly Config TestConfig = ConfigurationFactory.ParseString("""
         akka.loglevel = INFO
         akka.actor.debug.unhandled = on
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         """);
 
     protected RunnerSpec(ITestOutputHelper output, RunnerSettings? settings = null) : this(output, settings, null)
@@ -25,9 +27,13 @@ public abstract class RunnerSpec : Akka.TestKit.Xunit2.TestKit
     protected RunnerSpec(ITestOutputHelper output, RunnerSettings? settings, Config? config)
         : base(config is null ? TestConfig : config.WithFallback(TestConfig), output: output)
     {
-        Settings = settings ?? RunnerSettings.Default;
+        // Durable is virtual: a subclass runs the same scenarios with event-sourced sessions.
+        Settings = (settings ?? RunnerSettings.Default) with { Durable = Durable };
         Supervisor = Sys.ActorOf(RunnerSupervisor.Props(Settings), "runners");
     }
+
+    /// <summary>Whether sessions are event-sourced (<see cref="DurableSessionRunner"/>, in-memory journal).</summary>
+    protected virtual bool Durable => false;
 
     protected RunnerSettings Settings { get; }
 

@@ -8,7 +8,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Scenarios;
 
-public sealed class SubscriptionSpecs(ITestOutputHelper output)
+public class SubscriptionSpecs(ITestOutputHelper output)
     : RunnerSpec(output, RunnerSettings.Default with { EventRetention = 10, ReplayCriticalEvents = 4 })
 {
     [Fact]
@@ -154,7 +154,7 @@ public sealed class SubscriptionSpecs(ITestOutputHelper output)
     }
 }
 
-public sealed class PublishSpecs(ITestOutputHelper output) : RunnerSpec(output)
+public class PublishSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     [Fact]
     public void Should_track_diagnostics_from_progress_events()

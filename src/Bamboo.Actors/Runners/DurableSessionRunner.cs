@@ -1,0 +1,125 @@
+using Akka.Actor;
+using Akka.Persistence;
+using Bamboo.Actors.Routing;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Runners;
+
+/// <summary>
+/// One session's actor, event-sourced: the same shell around <see cref="RunnerState{TRef}"/> as
+/// <see cref="SessionRunner"/>, but every decision's facts (<see cref="RunnerFact{TRef}"/>) are persisted before its
+/// reply and effects are applied, so nothing is acknowledged that a restart could forget. Recovery replays the facts
+/// (from the latest snapshot), then lets the state settle what the restart broke: executors are watched again, a run
+/// whose executor is gone — or that had none and whose deadline passed — ends as <c>Error("lost on restart")</c>.
+/// Progress events stay in the in-memory replay ring; after a restart, a cursor replay reports them as a gap.
+/// </summary>
+public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
+{
+    private readonly RunnerShell _shell;
+    private readonly RunnerSettings _settings;
+    private long _factsSinceSnapshot;
+
+    /// <summary>Creates the durable runner of the entity <paramref name="entityId"/>.</summary>
+    public DurableSessionRunner(string entityId, RunnerSettings settings)
+    {
+        _settings = settings;
+        PersistenceId = PersistenceIdOf(entityId);
+        if (settings.JournalPluginId.Length > 0) JournalPluginId = settings.JournalPluginId;
+        if (settings.SnapshotPluginId.Length > 0) SnapshotPluginId = settings.SnapshotPluginId;
+        var state = new RunnerState<IActorRef>(SessionIds.FromEntityId(entityId), settings, durable: true);
+        _shell = new RunnerShell(Context, this, state, settings);
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is DurableRunnerState<IActorRef> snapshot) state.Restore(snapshot);
+        });
+        Recover<RunnerFact<IActorRef>>(state.Apply);
+        Recover<RecoveryCompleted>(_ => Persist(_shell.Recovered()));
+        Become(Active);
+    }
+
+    /// <summary>Props for the durable runner of the entity <paramref name="entityId"/>.</summary>
+    public static Props Props(string entityId, RunnerSettings settings) =>
+        Akka.Actor.Props.Create(() => new DurableSessionRunner(entityId, settings));
+
+    /// <summary>The persistence id of a session's entity: stable, and distinct for distinct sessions.</summary>
+    public static string PersistenceIdOf(string entityId) => $"bamboo-session-{entityId}";
+
+    /// <inheritdoc />
+    public override string PersistenceId { get; }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private void Active()
+    {
+        Command<SessionRunner.Stop>(_ => Context.Stop(Self));
+        Command<ReceiveTimeout>(_ =>
+        {
+            if (_shell.TryPassivate()) Become(Passivating);
+        });
+        CommandAny(message =>
+        {
+            if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
+            else if (decision is { } decided) Persist(decided);
+        });
+    }
+
+    private void Passivating()
+    {
+        Command<SessionRunner.Stop>(_ => Context.Stop(Self));
+        CommandAny(_shell.ForwardWhilePassivating);
+    }
+
+    /// <summary>
+    /// Persists the decision's facts, then replies and applies its effects. Until the last fact is written, new commands
+    /// are stashed by Akka.Persistence, so nobody sees the state before it is durable.
+    /// </summary>
+    private void Persist(RunnerDecision<IActorRef> decision)
+    {
+        if (decision.Facts.Count == 0)
+        {
+            _shell.Apply(decision);
+            return;
+        }
+        var last = decision.Facts[^1];
+        PersistAll(decision.Facts, fact =>
+        {
+            _factsSinceSnapshot++;
+            if (!ReferenceEquals(fact, last)) return;
+            _shell.Apply(decision);
+            if (_factsSinceSnapshot >= _settings.SnapshotEvery)
+            {
+                _factsSinceSnapshot = 0;
+                SaveSnapshot(_shell.State.ToDurable());
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart() => _shell.Started();
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _shell.Stopped(abandon: false, "session stopped");
+        base.PostStop();
+    }
+
+    /// <inheritdoc />
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        // The journal failed: the change was not recorded. Tell the sender, then stop (base) — the in-memory state already
+        // holds the change, so only a fresh recovery is consistent with the journal.
+        Sender.Tell(new Unavailable(_shell.State.SessionId, $"journal unavailable: {cause.Message}"));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <inheritdoc />
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        Sender.Tell(new Unavailable(_shell.State.SessionId, $"journal rejected the change: {cause.Message}"));
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Stop(Self);
+    }
+}

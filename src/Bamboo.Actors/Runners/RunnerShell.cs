@@ -1,0 +1,270 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Bamboo.Actors.Diagnostics;
+using Bamboo.Actors.Events;
+using Bamboo.Actors.Protocol;
+using static Bamboo.Actors.Protocol.RunnerCommands;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Runners;
+
+/// <summary>
+/// What both session actors (<see cref="SessionRunner"/> in memory, <see cref="DurableSessionRunner"/> event-sourced)
+/// do around <see cref="RunnerState{TRef}"/>: turn messages into decisions, and apply decisions — reply, publish events on
+/// the EventStream and to subscribers, watch executors and subscribers, run the deadline timers, record metrics and the
+/// run log line. Used on the actor's thread only.
+/// </summary>
+internal sealed class RunnerShell
+{
+    private const string DeadlineTimer = "deadline";
+    private const string GraceTimer = "grace";
+
+    private readonly IActorContext _context;
+    private readonly IWithTimers _timers;
+    private readonly RunnerSettings _settings;
+    private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly List<IActorRef> _drainWaiters = [];
+    private readonly ILoggingAdapter _log;
+    private string? _startedRunId;
+
+    public RunnerShell(IActorContext context, IWithTimers timers, RunnerState<IActorRef> state, RunnerSettings settings)
+    {
+        _context = context;
+        _timers = timers;
+        _settings = settings;
+        _log = context.GetLogger();
+        State = state;
+    }
+
+    public RunnerState<IActorRef> State { get; }
+
+    private string SessionId => State.SessionId;
+
+    private IActorRef Self => _context.Self;
+
+    private IActorRef Sender => _context.Sender;
+
+    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Turns <paramref name="message"/> into a decision of the state. Reads (status, subscriptions) are answered directly
+    /// and yield no decision. False when the message is not for the runner.
+    /// </summary>
+    public bool TryDecide(object message, out RunnerDecision<IActorRef>? decision)
+    {
+        decision = message switch
+        {
+            Reserve reserve => Reserve(reserve),
+            Finalize finalize => State.Finalize(finalize.RunId, finalize.Outcome, Now),
+            Cancel cancel => State.Cancel(cancel.RunId, cancel.Reason, Now),
+            Publish publish => State.Publish(publish.RunId, publish.Event, publish.Acknowledge, Now),
+            Terminated terminated => ExecutorOrSubscriberTerminated(terminated.ActorRef),
+            DeadlineTick tick => State.DeadlinePassed(tick.RunId, Now),
+            GraceTick tick => State.GraceExpired(tick.RunId, Now),
+            SessionRunner.Drain drain => Drain(drain),
+            _ => null,
+        };
+        if (decision is not null) return true;
+
+        switch (message)
+        {
+            case GetStatus:
+                Sender.Tell(State.Snapshot(_subscribers.Count));
+                return true;
+            case Subscribe subscribe:
+                Subscribe(subscribe);
+                return true;
+            case Unsubscribe unsubscribe:
+                Unsubscribe(unsubscribe);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Replies, applies the effects, and re-evaluates idleness (passivation timer, pending drains).</summary>
+    public void Apply(RunnerDecision<IActorRef> decision)
+    {
+        if (decision.Reply is { } reply) Sender.Tell(reply);
+        foreach (var effect in decision.Effects) Apply(effect);
+        UpdateIdleTimeout();
+        if (_drainWaiters.Count > 0 && State.IsIdle)
+        {
+            foreach (var waiter in _drainWaiters) waiter.Tell(SessionRunner.Drained.Instance);
+            _drainWaiters.Clear();
+        }
+    }
+
+    /// <summary>No run, nothing queued, no subscriber: nothing is lost if the session leaves memory.</summary>
+    public bool IsIdle => State.IsIdle && _subscribers.Count == 0;
+
+    /// <summary>Recovery of a durable runner finished: the state settles what the restart broke.</summary>
+    public RunnerDecision<IActorRef> Recovered()
+    {
+        var decision = State.Recovered(Now);
+        if (State.Status == RunStatus.Running)
+        {
+            _startedRunId = State.RunId;
+            BambooMetrics.RunsActive.Add(1);
+        }
+        return decision;
+    }
+
+    public void Started()
+    {
+        BambooMetrics.SessionsLive.Add(1);
+        UpdateIdleTimeout();
+    }
+
+    /// <summary>
+    /// Passivates when idle: asks the parent (local supervisor or shard) to stop this runner. Until the stop message
+    /// arrives, the actor forwards commands back to its parent (see <see cref="ForwardWhilePassivating"/>).
+    /// </summary>
+    public bool TryPassivate()
+    {
+        if (!IsIdle) return false;
+        _context.SetReceiveTimeout(null);
+        _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
+        return true;
+    }
+
+    /// <summary>While passivating, commands already on their way go back to the parent, which buffers them for the next
+    /// incarnation; everything else is dropped.</summary>
+    public void ForwardWhilePassivating(object message)
+    {
+        if (message is IRunnerCommand command) _context.Parent.Forward(command);
+    }
+
+    /// <summary>
+    /// The actor stopped. An in-memory runner (<paramref name="abandon"/>) that still had a run ends it and tells its
+    /// executor and queued reservers, so no run is left running with nobody to end it; a durable runner keeps it, and the
+    /// next incarnation recovers it.
+    /// </summary>
+    public void Stopped(bool abandon, string reason)
+    {
+        BambooMetrics.SessionsLive.Add(-1);
+        if (!abandon || State.IsIdle) return;
+        foreach (var effect in State.Abandon(reason, Now).Effects)
+        {
+            if (effect is RunnerEffect<IActorRef>.Emit or RunnerEffect<IActorRef>.SignalCancel or RunnerEffect<IActorRef>.Notify)
+                Apply(effect);
+        }
+    }
+
+    private RunnerDecision<IActorRef> Reserve(Reserve command)
+    {
+        var conflict = State.Status == RunStatus.Running;
+        // Under a plain Tell from outside an actor the sender is deadLetters: nobody to notify later.
+        var reserver = Sender.IsNobody() || Equals(Sender, _context.System.DeadLetters) ? null : Sender;
+        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, Now);
+        if (conflict)
+        {
+            BambooMetrics.ReserveConflict(command.OnConflict, decision.Reply switch
+            {
+                AlreadyRunning => "already_running",
+                Reserved => "interrupted",
+                Queued => "queued",
+                _ => "queue_full",
+            });
+        }
+        return decision;
+    }
+
+    private RunnerDecision<IActorRef> ExecutorOrSubscriberTerminated(IActorRef actor)
+    {
+        // One actor may be both a subscriber and an executor: both roles end.
+        _subscribers.Remove(actor);
+        return State.ExecutorTerminated(actor, Now);
+    }
+
+    private RunnerDecision<IActorRef> Drain(SessionRunner.Drain drain)
+    {
+        _drainWaiters.Add(Sender);
+        return State.Drain(drain.Reason, Now);
+    }
+
+    private void Subscribe(Subscribe command)
+    {
+        Sender.Tell(new Subscribed(SessionId, State.LastSequence));
+        // Replay and subscription happen in one message, so live events follow the replay with no gap or duplicate.
+        foreach (var evt in State.Replay(command.AfterSequence)) command.Subscriber.Tell(evt, Self);
+        if (_subscribers.Add(command.Subscriber)) _context.Watch(command.Subscriber);
+        UpdateIdleTimeout();
+    }
+
+    private void Unsubscribe(Unsubscribe command)
+    {
+        if (_subscribers.Remove(command.Subscriber) && !State.IsExecutor(command.Subscriber)) _context.Unwatch(command.Subscriber);
+        Sender.Tell(new Unsubscribed(SessionId));
+        UpdateIdleTimeout();
+    }
+
+    private void Apply(RunnerEffect<IActorRef> effect)
+    {
+        switch (effect)
+        {
+            case RunnerEffect<IActorRef>.Emit emit:
+                _context.System.EventStream.Publish(emit.Event);
+                foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
+                Observe(emit.Event);
+                break;
+            case RunnerEffect<IActorRef>.Watch watch:
+                _context.Watch(watch.Executor);
+                break;
+            case RunnerEffect<IActorRef>.Unwatch unwatch when !_subscribers.Contains(unwatch.Executor):
+                _context.Unwatch(unwatch.Executor);
+                break;
+            case RunnerEffect<IActorRef>.SignalCancel signal:
+                signal.Executor.Tell(new ExecutorSignals.CancelRun(SessionId, signal.RunId, signal.Reason), Self);
+                break;
+            case RunnerEffect<IActorRef>.Notify notify:
+                notify.Target.Tell(notify.Message, Self);
+                break;
+            case RunnerEffect<IActorRef>.ScheduleDeadline deadline:
+                _timers.Timers.StartSingleTimer(DeadlineTimer, new DeadlineTick(deadline.RunId), deadline.After);
+                break;
+            case RunnerEffect<IActorRef>.ScheduleGrace grace:
+                _timers.Timers.StartSingleTimer(GraceTimer, new GraceTick(grace.RunId), grace.After);
+                break;
+            case RunnerEffect<IActorRef>.CancelTimers:
+                _timers.Timers.Cancel(DeadlineTimer);
+                _timers.Timers.Cancel(GraceTimer);
+                break;
+        }
+    }
+
+    /// <summary>Metrics and the one log line per run start and finish.</summary>
+    private void Observe(AgentEvent evt)
+    {
+        BambooMetrics.EventPublished(evt);
+        switch (evt)
+        {
+            case ExecutionStarted:
+                _startedRunId = evt.RunId;
+                BambooMetrics.RunsStarted.Add(1);
+                BambooMetrics.RunsActive.Add(1);
+                _log.Info("Run {RunId} started in session {SessionId}", evt.RunId, SessionId);
+                break;
+            case ExecutionFinished finished:
+                BambooMetrics.RunFinished(finished.Status);
+                // A queued run withdrawn before it started finishes too, but was never active.
+                if (evt.RunId == _startedRunId)
+                {
+                    _startedRunId = null;
+                    BambooMetrics.RunsActive.Add(-1);
+                }
+                _log.Info("Run {RunId} finished in session {SessionId} with status {Status} {Error}",
+                    evt.RunId, SessionId, finished.Status, finished.Error ?? "");
+                break;
+        }
+    }
+
+    private void UpdateIdleTimeout() => _context.SetReceiveTimeout(IsIdle ? _settings.IdleTimeout : null);
+
+    /// <summary>Timer message: the deadline of run <paramref name="RunId"/> passed.</summary>
+    internal sealed record DeadlineTick(string RunId);
+
+    /// <summary>Timer message: the grace after run <paramref name="RunId"/>'s deadline expired.</summary>
+    internal sealed record GraceTick(string RunId);
+}
