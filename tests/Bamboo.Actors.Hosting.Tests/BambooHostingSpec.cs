@@ -16,7 +16,15 @@ public abstract class BambooHostingSpec(ITestOutputHelper output, Action<BambooR
         services.AddBambooRunnerClient();
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) =>
-        builder.WithBambooRunners(options => configure?.Invoke(options));
+        builder
+            // Generous waits for a loaded CI machine; a passing expectation returns as soon as it holds.
+            .AddHocon("akka.test.single-expect-default = 10s", HoconAddMode.Prepend)
+            .WithBambooRunners(options =>
+        {
+            // Durable sessions on the in-memory journal: each spec starts from nothing.
+            options.Persistence.Mode = BambooPersistenceMode.InMemory;
+            configure?.Invoke(options);
+        });
 
     /// <summary>A token that fires after <paramref name="seconds"/> or when the test is cancelled.</summary>
     protected static CancellationToken TestTimeout(double seconds = 10)

@@ -27,10 +27,12 @@ public sealed class ReadmeExampleSpecs
         try
         {
             var agent = host.Services.GetRequiredService<ChatAgent>();
+            // The example keeps the default SQLite database next to the test binaries: use a session no earlier run used.
+            var session = $"readme-{Guid.NewGuid():N}";
 
-            var answer = await agent.AnswerAsync("readme", "hello bamboo", timeout.Token);
-            var events = await agent.ReadEventsAsync("readme", afterSequence: 0, count: 7, timeout.Token);
-            var interrupted = await agent.InterruptAndAnswerAsync("readme", timeout.Token);
+            var answer = await agent.AnswerAsync(session, "hello bamboo", timeout.Token);
+            var events = await agent.ReadEventsAsync(session, afterSequence: 0, count: 7, timeout.Token);
+            var interrupted = await agent.InterruptAndAnswerAsync(session, timeout.Token);
 
             Assert.Equal(RunStatus.Completed, answer.Status);
             Assert.Equal(7, events.Count);

@@ -99,7 +99,14 @@ public sealed class BadInputSpecs(ServerFixture fixture) : IClassFixture<ServerF
         var before = await SnapshotAsync();
         var huge = "{\"agent\":\"echo\",\"input\":\"" + new string('a', 1024 * 1024 + 10) + "\"}";
 
-        var response = await SendAsync("POST", RunningServer.Path(Session, "/runs"), "application/json", huge);
+        var request = new HttpRequestMessage(HttpMethod.Post, RunningServer.Path(Session, "/runs"))
+        {
+            Content = new StringContent(huge, Encoding.UTF8, "application/json"),
+        };
+        // As a well-behaved client with a large body: the server refuses it before the body is sent.
+        request.Headers.ExpectContinue = true;
+
+        var response = await Server.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("payload_too_large", (await RunningServer.BodyAsync(response)).GetProperty("error").GetString());

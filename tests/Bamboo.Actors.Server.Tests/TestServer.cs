@@ -27,6 +27,8 @@ public sealed class RunningServer : IAsyncDisposable
             "--urls", "http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
             "--Bamboo:Server:KeepAliveInterval=00:00:00.300",
+            // Every server gets its own SQLite database (the default persistence), so each starts from nothing.
+            $"--Bamboo:Persistence:DataFolder={System.IO.Path.Combine(System.IO.Path.GetTempPath(), "bamboo-server-tests", Guid.NewGuid().ToString("N"))}",
             .. settings,
         ];
         var app = BambooServer.Create(args);

@@ -40,10 +40,11 @@ public static class BambooHostingExtensions
             .WithBambooConfiguration(options)
             .WithBambooRunnerSupervisor(options);
 
-    /// <summary>The HOCON piece: <paramref name="options"/> in front, the embedded <c>hocon/</c> defaults behind everything.</summary>
+    /// <summary>The HOCON piece: <paramref name="options"/> (persistence included) in front, the embedded <c>hocon/</c>
+    /// defaults behind everything.</summary>
     public static AkkaConfigurationBuilder WithBambooConfiguration(this AkkaConfigurationBuilder builder, BambooRunnerOptions options) =>
         builder
-            .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
+            .AddHocon(options.ToHocon().WithFallback(BambooPersistence.ToHocon(options.Persistence)), HoconAddMode.Prepend)
             .AddHocon(BambooConfig.Default, HoconAddMode.Append);
 
     /// <summary>The local-mode supervisor piece: session runners are the supervisor's children.</summary>

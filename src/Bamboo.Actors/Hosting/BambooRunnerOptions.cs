@@ -44,6 +44,9 @@ public sealed class BambooRunnerOptions
     /// <summary>Events buffered per client subscription. Default 1,024.</summary>
     public int? SubscriptionBuffer { get; set; }
 
+    /// <summary>Durability of sessions: SQLite by default (section <c>Bamboo:Persistence</c>).</summary>
+    public BambooPersistenceOptions Persistence { get; set; } = new();
+
     /// <summary>The HOCON these options set (only the values that were set).</summary>
     public Config ToHocon()
     {

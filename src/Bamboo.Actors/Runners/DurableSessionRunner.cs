@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using Bamboo.Actors.Routing;
 using static Bamboo.Actors.Protocol.RunnerReplies;
@@ -18,6 +19,7 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
     private readonly RunnerShell _shell;
     private readonly RunnerSettings _settings;
     private long _factsSinceSnapshot;
+    private IActorRef? _persistingFor;
 
     /// <summary>Creates the durable runner of the entity <paramref name="entityId"/>.</summary>
     public DurableSessionRunner(string entityId, RunnerSettings settings)
@@ -60,7 +62,8 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
         });
         CommandAny(message =>
         {
-            if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
+            if (_persistingFor is not null) Stash.Stash();
+            else if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
             else if (decision is { } decided) Persist(decided);
         });
     }
@@ -72,8 +75,9 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Persists the decision's facts, then replies and applies its effects. Until the last fact is written, new commands
-    /// are stashed by Akka.Persistence, so nobody sees the state before it is durable.
+    /// Persists the decision's facts, then replies and applies its effects. Until the facts are written, every new
+    /// message waits in this runner's stash, so nobody sees the state before it is durable; on a journal failure the
+    /// waiting commands go back to the parent (see <see cref="Unrecorded"/>), none is lost.
     /// </summary>
     private void Persist(RunnerDecision<IActorRef> decision)
     {
@@ -82,17 +86,20 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
             _shell.Apply(decision);
             return;
         }
+        _persistingFor = Sender;
         var last = decision.Facts[^1];
-        PersistAll(decision.Facts, fact =>
+        PersistAllAsync(decision.Facts, fact =>
         {
             _factsSinceSnapshot++;
             if (!ReferenceEquals(fact, last)) return;
+            _persistingFor = null;
             _shell.Apply(decision);
             if (_factsSinceSnapshot >= _settings.SnapshotEvery)
             {
                 _factsSinceSnapshot = 0;
                 SaveSnapshot(_shell.State.ToDurable());
             }
+            Stash.UnstashAll();
         });
     }
 
@@ -109,17 +116,29 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        // The journal failed: the change was not recorded. Tell the sender, then stop (base) — the in-memory state already
-        // holds the change, so only a fresh recovery is consistent with the journal.
-        Sender.Tell(new Unavailable(_shell.State.SessionId, $"journal unavailable: {cause.Message}"));
-        base.OnPersistFailure(cause, @event, sequenceNr);
+        Log.Error(cause, "Session {0} could not persist {1}: the change is not recorded", _shell.State.SessionId, @event.GetType().Name);
+        Unrecorded($"journal unavailable: {cause.Message}");
     }
 
     /// <inheritdoc />
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        Sender.Tell(new Unavailable(_shell.State.SessionId, $"journal rejected the change: {cause.Message}"));
-        base.OnPersistRejected(cause, @event, sequenceNr);
-        Context.Stop(Self);
+        Log.Error(cause, "The journal rejected {0} of session {1}: the change is not recorded", @event.GetType().Name, _shell.State.SessionId);
+        Unrecorded($"journal rejected the change: {cause.Message}");
+    }
+
+    /// <summary>
+    /// A change was not recorded: its sender hears so, and this incarnation — whose memory holds the unrecorded change,
+    /// and which Akka.Persistence stops — leaves through the passivation protocol: the commands waiting here go back to
+    /// the parent, which holds them for a fresh incarnation that recovers from the journal.
+    /// </summary>
+    private void Unrecorded(string reason)
+    {
+        (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
+        _persistingFor = null;
+        _shell.LeaveAfterFailure();
+        foreach (var waiting in Stash.ClearStash())
+            _shell.ForwardWhilePassivating(waiting.Message, waiting.Sender);
+        Become(Passivating);
     }
 }

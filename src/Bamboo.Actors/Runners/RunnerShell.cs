@@ -119,7 +119,7 @@ internal sealed class RunnerShell
 
     /// <summary>
     /// Passivates when idle: asks the parent (local supervisor or shard) to stop this runner. Until the stop message
-    /// arrives, the actor forwards commands back to its parent (see <see cref="ForwardWhilePassivating"/>).
+    /// arrives, the actor forwards commands back to its parent (see <see cref="ForwardWhilePassivating(object)"/>).
     /// </summary>
     public bool TryPassivate()
     {
@@ -129,11 +129,21 @@ internal sealed class RunnerShell
         return true;
     }
 
+    /// <summary>Asks the parent to stop this runner although it is not idle (its memory can no longer be trusted).</summary>
+    public void LeaveAfterFailure()
+    {
+        _context.SetReceiveTimeout(null);
+        _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
+    }
+
     /// <summary>While passivating, commands already on their way go back to the parent, which buffers them for the next
     /// incarnation; everything else is dropped.</summary>
-    public void ForwardWhilePassivating(object message)
+    public void ForwardWhilePassivating(object message) => ForwardWhilePassivating(message, Sender);
+
+    /// <summary>Sends <paramref name="message"/> back to the parent on behalf of <paramref name="sender"/>, if it is a command.</summary>
+    public void ForwardWhilePassivating(object message, IActorRef sender)
     {
-        if (message is IRunnerCommand command) _context.Parent.Forward(command);
+        if (message is IRunnerCommand command) _context.Parent.Tell(command, sender);
     }
 
     /// <summary>

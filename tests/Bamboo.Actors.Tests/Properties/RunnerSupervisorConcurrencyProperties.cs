@@ -23,7 +23,7 @@ public sealed class RunnerSupervisorConcurrencyProperties : Akka.TestKit.Xunit2.
     private const int MaxQueueLength = 2;
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
 
-    private static readonly Config Quiet = ConfigurationFactory.ParseString("akka.loglevel = WARNING");
+    private static readonly Config Quiet = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.test.single-expect-default = 10s");
 
     private readonly IActorRef _supervisor;
     private readonly Coverage _coverage = new();

@@ -14,6 +14,8 @@ public abstract class RunnerSpec : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly Config TestConfig = ConfigurationFactory.ParseString("""
         akka.loglevel = INFO
+        # Generous waits for a loaded CI machine; a passing expectation returns as soon as its message arrives.
+        akka.test.single-expect-default = 10s
         akka.actor.debug.unhandled = on
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"

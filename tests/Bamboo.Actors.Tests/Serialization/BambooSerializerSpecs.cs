@@ -14,7 +14,7 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 namespace Bamboo.Actors.Tests.Serialization;
 
 public sealed class BambooSerializerSpecs(ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(BambooConfig.Serialization, output: output)
+    : Akka.TestKit.Xunit2.TestKit(Akka.Configuration.ConfigurationFactory.ParseString("akka.test.single-expect-default = 10s").WithFallback(BambooConfig.Serialization), output: output)
 {
     private IReadOnlyList<object> Samples() => MessageSamples.All(CreateTestProbe().Ref, CreateTestProbe().Ref);
 

@@ -19,6 +19,7 @@ namespace Bamboo.Actors.Tests.Serialization;
 public sealed class RemoteRunnerSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly Config RemoteConfig = ConfigurationFactory.ParseString("""
+        akka.test.single-expect-default = 10s
         akka.loglevel = INFO
         akka.actor.provider = remote
         akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }

@@ -23,6 +23,7 @@ namespace Bamboo.Actors.Tests.Serialization;
 public abstract class SerializedRunnerSpec : RunnerSpec
 {
     private static readonly Config SerializeEverything = ConfigurationFactory.ParseString("""
+        akka.test.single-expect-default = 10s
         akka.actor.serialize-messages = on
         akka.actor.serialize-creators = off
         """).WithFallback(FallbackGuardSerializer.Config);

@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Bamboo.Actors.Hosting;
+using Bamboo.Actors.Protocol;
+using static Bamboo.Actors.Protocol.RunnerCommands;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Tests.Persistence;
+
+/// <summary>An in-memory journal whose writes can be made to fail, as a database outage would.</summary>
+public sealed class OutageJournal : MemoryJournal
+{
+    public static volatile bool Down;
+
+    protected override Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken) =>
+        Down ? throw new InvalidOperationException("database is down") : base.WriteMessagesAsync(messages, cancellationToken);
+}
+
+[CollectionDefinition(nameof(JournalFailureSpecs), DisableParallelization = true)]
+public sealed class JournalOutageCollection;
+
+[Collection(nameof(JournalFailureSpecs))]
+public sealed class JournalFailureSpecs : IAsyncLifetime
+{
+    private const string Hocon = """
+        bamboo.runners.journal-plugin = "bamboo-test.outage-journal"
+        bamboo-test.outage-journal {
+          class = "Bamboo.Actors.Tests.Persistence.OutageJournal, Bamboo.Actors.Tests"
+          plugin-dispatcher = "akka.actor.default-dispatcher"
+        }
+        """;
+
+    private DurableSystem _system = null!;
+
+    public Task InitializeAsync()
+    {
+        OutageJournal.Down = false;
+        _system = DurableSystem.Start(new BambooPersistenceOptions { Mode = BambooPersistenceMode.InMemory }, Hocon);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Should_answer_Unavailable_and_change_nothing_when_the_journal_fails()
+    {
+        var run = await _system.Ask<Reserved>(new Reserve("s1"));
+        OutageJournal.Down = true;
+
+        var finalize = await _system.Ask<IRunnerReply>(new Finalize("s1", run.RunId, RunOutcome.Completed));
+        var reserve = await _system.Ask<IRunnerReply>(new Reserve("other"));
+
+        Assert.Contains("database is down", Assert.IsType<Unavailable>(finalize).Reason);
+        Assert.IsType<Unavailable>(reserve);
+        // The failed finalize was not recorded: the recovered session still runs the same run.
+        var status = await _system.StatusAsync("s1");
+        Assert.Equal((RunStatus.Running, run.RunId), (status.Status, status.RunId));
+        Assert.Equal(RunStatus.Pending, (await _system.StatusAsync("other")).Status);
+
+        OutageJournal.Down = false;
+        Assert.Equal(RunStatus.Completed, (await _system.Ask<Finalized>(new Finalize("s1", run.RunId, RunOutcome.Completed))).Status);
+        Assert.IsType<Reserved>(await _system.Ask<IRunnerReply>(new Reserve("other")));
+    }
+
+    [Fact]
+    public async Task Should_answer_every_command_that_waited_behind_a_failed_write()
+    {
+        var run = await _system.Ask<Reserved>(new Reserve("s2"));
+        OutageJournal.Down = true;
+
+        var finalize = _system.Ask<IRunnerReply>(new Finalize("s2", run.RunId, RunOutcome.Completed));
+        var waiting = Enumerable.Range(0, 10).Select(_ => _system.StatusAsync("s2")).ToList();
+
+        Assert.IsType<Unavailable>(await finalize);
+        Assert.All(await Task.WhenAll(waiting), status => Assert.Equal((RunStatus.Running, run.RunId), (status.Status, status.RunId)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        OutageJournal.Down = false;
+        await _system.DisposeAsync();
+    }
+}
