@@ -65,12 +65,15 @@ public static class BambooServer
 
     private static void UsePipeline(WebApplication app, string? apiKey)
     {
-        // A 5xx is a bug; should one happen, it still answers JSON.
+        // The runners not answering in time (a journal outage, a cluster without a majority) is 503; any other 5xx is a bug,
+        // and still answers JSON.
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             var problem = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            return ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error")
-                .ExecuteAsync(context);
+            var result = problem is TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException
+                ? ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry")
+                : ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error");
+            return result.ExecuteAsync(context);
         }));
         // Every 4xx that routing or Kestrel produces without a body (404, 405, ...) gets the JSON error body.
         app.UseStatusCodePages(async pages =>

@@ -12,6 +12,7 @@ public sealed class RunningServer : IAsyncDisposable
     {
         App = app;
         Http = http;
+        Client = new RunningServerClient(http);
     }
 
     public WebApplication App { get; }
@@ -37,48 +38,22 @@ public sealed class RunningServer : IAsyncDisposable
         return new RunningServer(app, http);
     }
 
-    public static string Path(string sessionId, string rest = "") => $"/sessions/{Uri.EscapeDataString(sessionId)}{rest}";
+    public static string Path(string sessionId, string rest = "") => RunningServerClient.Path(sessionId, rest);
 
-    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) =>
-        Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+    public RunningServerClient Client { get; }
 
-    public async Task<(HttpResponseMessage Response, JsonElement Body)> PostAsync(string path, string json)
-    {
-        var response = await PostJsonAsync(path, json);
-        return (response, await BodyAsync(response));
-    }
+    public Task<HttpResponseMessage> PostJsonAsync(string path, string json) => Client.PostJsonAsync(path, json);
 
-    public async Task<(HttpResponseMessage Response, JsonElement Body)> GetAsync(string path)
-    {
-        var response = await Http.GetAsync(path);
-        return (response, await BodyAsync(response));
-    }
+    public Task<(HttpResponseMessage Response, JsonElement Body)> PostAsync(string path, string json) => Client.PostAsync(path, json);
 
-    /// <summary>Starts a managed run and returns its run id.</summary>
-    public async Task<string> StartRunAsync(string sessionId, string json)
-    {
-        var (response, body) = await PostAsync(Path(sessionId, "/runs"), json);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        return body.GetProperty("runId").GetString()!;
-    }
+    public Task<(HttpResponseMessage Response, JsonElement Body)> GetAsync(string path) => Client.GetAsync(path);
 
-    /// <summary>Polls the snapshot until <paramref name="status"/> (bounded); returns the snapshot.</summary>
-    public async Task<JsonElement> WaitForStatusAsync(string sessionId, string status, double seconds = 10)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        while (true)
-        {
-            var (response, body) = await GetAsync(Path(sessionId));
-            if (response.IsSuccessStatusCode && body.GetProperty("status").GetString() == status) return body;
-            await Task.Delay(25, timeout.Token);
-        }
-    }
+    public Task<string> StartRunAsync(string sessionId, string json) => Client.StartRunAsync(sessionId, json);
 
-    public static async Task<JsonElement> BodyAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        return string.IsNullOrEmpty(text) ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
+    public Task<JsonElement> WaitForStatusAsync(string sessionId, string status, double seconds = 10) =>
+        Client.WaitForStatusAsync(sessionId, status, seconds);
+
+    public static Task<JsonElement> BodyAsync(HttpResponseMessage response) => RunningServerClient.BodyAsync(response);
 
     public async ValueTask DisposeAsync()
     {

@@ -23,6 +23,7 @@ internal static class ApiResults
     public static IResult Unexpected(IRunnerReply reply) => reply switch
     {
         InvalidCommand invalid => BadRequest("invalid_command", invalid.Reason),
+        Unavailable unavailable => Error(StatusCodes.Status503ServiceUnavailable, "unavailable", unavailable.Reason),
         _ => Error(StatusCodes.Status500InternalServerError, "unexpected_reply", reply.GetType().Name),
     };
 

@@ -22,6 +22,11 @@ internal sealed class LeaseActor : ReceiveActor
         Receive<AlreadyRunning>(r => Refused(LeaseStatus.AlreadyRunning, r.RunId, "already_running"));
         Receive<Rejected>(r => Refused(LeaseStatus.Rejected, r.RunId, r.Reason));
         Receive<InvalidCommand>(r => Refused(LeaseStatus.Invalid, null, r.Reason));
+        Receive<Unavailable>(u =>
+        {
+            _lease.OnReservationFailed(new RunnerUnavailableException(u.SessionId, u.Reason));
+            Context.Stop(Self);
+        });
         Receive<CancelRun>(c => _lease.OnCancel(c.Reason));
         Receive<StaleRun>(s => _lease.OnCancel(s.CurrentRunId is null ? "fenced" : $"fenced: superseded by run {s.CurrentRunId}"));
         ReceiveAny(_ => { });

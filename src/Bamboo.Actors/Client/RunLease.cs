@@ -190,8 +190,16 @@ public sealed class RunLease : IAsyncDisposable
             // A lease finalizes once, so an already-final run was ended by the session (deadline, executor loss).
             AlreadyFinalized a => new RunResult(SessionId, runId, LeaseStatus.Ended, a.Status, null, Fenced: true),
             StaleRun => new RunResult(SessionId, runId, LeaseStatus.Ended, null, null, Fenced: true),
-            _ => throw new InvalidOperationException($"Unexpected reply to finalize: {reply}"),
+            _ => null,
         };
+        if (result is null)
+        {
+            Exception failure = reply is Unavailable unavailable
+                ? new RunnerUnavailableException(SessionId, unavailable.Reason)
+                : new InvalidOperationException($"Unexpected reply to finalize: {reply}");
+            _completion.TrySetException(failure);
+            throw failure;
+        }
         lock (_gate) Status = LeaseStatus.Ended;
         _completion.TrySetResult(result);
         return result;
