@@ -7,10 +7,26 @@ namespace Bamboo.Actors.Configuration;
 /// <summary>The library's HOCON defaults (<c>hocon/*.conf</c>, embedded) and the settings read from them.</summary>
 public static class BambooConfig
 {
-    private static readonly Lazy<Akka.Configuration.Config> DefaultConfig = new(() => Load("bamboo.conf"));
+    private static readonly Lazy<Akka.Configuration.Config> SerializationConfig = new(() => Load("serialization.conf"));
+    private static readonly Lazy<Akka.Configuration.Config> DefaultConfig =
+        new(() => Load("bamboo.conf").WithFallback(SerializationConfig.Value));
 
-    /// <summary>The <c>bamboo</c> defaults (<c>hocon/bamboo.conf</c>).</summary>
+    /// <summary>
+    /// The <c>bamboo</c> defaults (<c>hocon/bamboo.conf</c>) together with <see cref="Serialization"/>. Create the
+    /// ActorSystem with it as a fallback (<c>ActorSystem.Create(name, myConfig.WithFallback(BambooConfig.Default))</c>)
+    /// so that the runner settings and the message serializer are both in place.
+    /// </summary>
     public static Akka.Configuration.Config Default => DefaultConfig.Value;
+
+    /// <summary>
+    /// Binds every Bamboo.Actors message and event to <see cref="Bamboo.Actors.Serialization.BambooSerializer"/>
+    /// (<c>hocon/serialization.conf</c>), so they cross nodes without Akka's default JSON serializer.
+    /// Akka registers serializers only when an ActorSystem starts: add this to the configuration the system is created
+    /// with (for Akka.Hosting: <c>builder.AddHocon(BambooConfig.Serialization, HoconAddMode.Append)</c>). Injecting it as
+    /// a fallback into a running system, as <see cref="RunnerSettings(ActorSystem)"/> does for the defaults, does not
+    /// register the serializer.
+    /// </summary>
+    public static Akka.Configuration.Config Serialization => SerializationConfig.Value;
 
     /// <summary>Reads an embedded HOCON file from <c>hocon/</c>.</summary>
     public static Akka.Configuration.Config Load(string fileName)

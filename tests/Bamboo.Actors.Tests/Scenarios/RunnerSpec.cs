@@ -17,7 +17,13 @@ public abstract class RunnerSpec : Akka.TestKit.Xunit2.TestKit
         akka.actor.debug.unhandled = on
         """);
 
-    protected RunnerSpec(ITestOutputHelper output, RunnerSettings? settings = null) : base(TestConfig, output: output)
+    protected RunnerSpec(ITestOutputHelper output, RunnerSettings? settings = null) : this(output, settings, null)
+    {
+    }
+
+    /// <summary>As the default spec, with <paramref name="config"/> taking precedence over the test configuration.</summary>
+    protected RunnerSpec(ITestOutputHelper output, RunnerSettings? settings, Config? config)
+        : base(config is null ? TestConfig : config.WithFallback(TestConfig), output: output)
     {
         Settings = settings ?? RunnerSettings.Default;
         Supervisor = Sys.ActorOf(RunnerSupervisor.Props(Settings), "runners");
