@@ -6,19 +6,25 @@ using Bamboo.Actors.Events;
 namespace Bamboo.Actors.Client;
 
 /// <summary>
-/// A session subscription read through a bounded channel. If the channel completes early — the consumer fell a whole
-/// buffer behind, or the session's runner stopped — it resubscribes after the last sequence read, so the consumer
-/// misses nothing that is still retained and sees a <see cref="ReplayGap"/> for anything that is not.
+/// A session subscription read through a bounded channel. If the channel completes early it resubscribes: after the
+/// consumer fell a whole buffer behind, from the last sequence read, so the consumer misses nothing that is still
+/// retained and sees a <see cref="ReplayGap"/> for anything that is not; after the session's runner stopped (shard
+/// hand-off, node loss), from the start of the session's next incarnation, whose sequences begin again at 1.
 /// </summary>
 internal sealed class EventSubscription : IEventSubscription
 {
     private static readonly TimeSpan ReconnectBackoff = TimeSpan.FromMilliseconds(100);
+
+    // A resubscription can go unanswered while the session moves to another node (its shard is being reallocated
+    // after a node loss); a few attempts of AskTimeout each cover that window.
+    private const int ReconnectAttempts = 3;
 
     private readonly RunnerClient _client;
     private long? _cursor;
     private Channel<AgentEvent> _channel = null!;
     private IActorRef _actor = ActorRefs.Nobody;
     private int _disposed;
+    private int _runnerLost;
 
     private EventSubscription(RunnerClient client, string sessionId, long? afterSequence)
     {
@@ -52,8 +58,11 @@ internal sealed class EventSubscription : IEventSubscription
             }
             if (Volatile.Read(ref _disposed) == 1) yield break;
             _client.System.Stop(_actor);
+            // The runner that numbered the events read so far is gone; its successor numbers from 1 again, so the
+            // old cursor would skip (or misplace) the new incarnation's events: read that one from its start.
+            if (Interlocked.Exchange(ref _runnerLost, 0) == 1) _cursor = 0;
             if (!readAny) await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
-            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await ReconnectAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -67,6 +76,22 @@ internal sealed class EventSubscription : IEventSubscription
         return ValueTask.CompletedTask;
     }
 
+    private async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException) when (attempt < ReconnectAttempts && Volatile.Read(ref _disposed) == 0)
+            {
+                await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(_client.Settings.SubscriptionBuffer)
@@ -76,7 +101,8 @@ internal sealed class EventSubscription : IEventSubscription
             FullMode = BoundedChannelFullMode.Wait,
         });
         var subscribed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var actor = _client.System.ActorOf(SubscriptionActor.Props(SessionId, _cursor, _client.Supervisor, channel.Writer, subscribed));
+        var actor = _client.System.ActorOf(SubscriptionActor.Props(SessionId, _cursor, _client.Supervisor, channel.Writer, subscribed,
+            () => Volatile.Write(ref _runnerLost, 1)));
         try
         {
             LastSequence = await subscribed.Task.WaitAsync(_client.Settings.AskTimeout, cancellationToken).ConfigureAwait(false);

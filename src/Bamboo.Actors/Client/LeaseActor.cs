@@ -8,17 +8,30 @@ namespace Bamboo.Actors.Client;
 /// <summary>
 /// The executor actor behind a <see cref="RunLease"/>: it sends the reservation (so the session answers it, now and
 /// later for a queued run), is watched by the session runner, and turns <see cref="CancelRun"/> and fencing into the
-/// lease's cancellation token.
+/// lease's cancellation token. It watches the session runner in turn: a runner that is gone (its node crashed) took
+/// the run with it, so the lease is cancelled rather than left running for a session that no longer knows it.
 /// </summary>
 internal sealed class LeaseActor : ReceiveActor
 {
+    private const string RunnerLost = "session runner lost";
+
     private readonly RunLease _lease;
+    private IActorRef? _runner;
 
     public LeaseActor(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve)
     {
         _lease = lease;
-        Receive<Reserved>(_lease.OnReserved);
-        Receive<Queued>(_lease.OnQueued);
+        Receive<Reserved>(reserved =>
+        {
+            WatchRunner();
+            _lease.OnReserved(reserved);
+        });
+        Receive<Queued>(queued =>
+        {
+            WatchRunner();
+            _lease.OnQueued(queued);
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_runner), _ => _lease.OnRunnerLost(RunnerLost));
         Receive<AlreadyRunning>(r => Refused(LeaseStatus.AlreadyRunning, r.RunId, "already_running"));
         Receive<Rejected>(r => Refused(LeaseStatus.Rejected, r.RunId, r.Reason));
         Receive<InvalidCommand>(r => Refused(LeaseStatus.Invalid, null, r.Reason));
@@ -30,6 +43,13 @@ internal sealed class LeaseActor : ReceiveActor
 
     public static Props Props(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve) =>
         Akka.Actor.Props.Create(() => new LeaseActor(lease, supervisor, reserve));
+
+    private void WatchRunner()
+    {
+        if (_runner is not null || Sender.IsNobody()) return;
+        _runner = Sender;
+        Context.Watch(_runner);
+    }
 
     private void Refused(LeaseStatus status, string? runId, string reason)
     {
