@@ -14,6 +14,7 @@ namespace Bamboo.Actors.Client;
 internal sealed class EventSubscription : IEventSubscription
 {
     private static readonly TimeSpan ReconnectBackoff = TimeSpan.FromMilliseconds(100);
+    private const int ReconnectAttempts = 3;
 
     private readonly RunnerClient _client;
     private long? _cursor;
@@ -21,6 +22,7 @@ internal sealed class EventSubscription : IEventSubscription
     private IActorRef _actor = ActorRefs.Nobody;
     private int _disposed;
     private bool _readSinceConnect;
+    private int _runnerLost;
 
     private EventSubscription(RunnerClient client, string sessionId, long? afterSequence)
     {
@@ -63,10 +65,13 @@ internal sealed class EventSubscription : IEventSubscription
         {
             if (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false)) return true;
             if (Volatile.Read(ref _disposed) == 1) break;
-            // The channel completed early (slow consumer or the runner stopped): resume after the last event read.
+            // The channel completed early (slow consumer, or the runner stopped: hand-off, node loss): resume after the last
+            // event read. A durable session keeps numbering across incarnations; an in-memory session's next incarnation
+            // numbers from 1 again, so after losing its runner the old cursor would skip the new events: read from the start.
             _client.System.Stop(_actor);
+            if (Interlocked.Exchange(ref _runnerLost, 0) == 1 && !_client.DurableSessions) _cursor = 0;
             if (!_readSinceConnect) await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
-            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await ReconnectAsync(cancellationToken).ConfigureAwait(false);
         }
         return false;
     }
@@ -81,6 +86,23 @@ internal sealed class EventSubscription : IEventSubscription
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Connects again, retrying a few times: while a shard moves, a subscription request can go unanswered.</summary>
+    private async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException) when (attempt < ReconnectAttempts && Volatile.Read(ref _disposed) == 0)
+            {
+                await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(_client.Settings.SubscriptionBuffer)
@@ -90,7 +112,8 @@ internal sealed class EventSubscription : IEventSubscription
             FullMode = BoundedChannelFullMode.Wait,
         });
         var subscribed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var actor = _client.System.ActorOf(SubscriptionActor.Props(SessionId, _cursor, _client.Supervisor, channel.Writer, subscribed));
+        var actor = _client.System.ActorOf(SubscriptionActor.Props(SessionId, _cursor, _client.Supervisor, channel.Writer, subscribed,
+            () => Volatile.Write(ref _runnerLost, 1)));
         try
         {
             LastSequence = await subscribed.Task.WaitAsync(_client.Settings.AskTimeout, cancellationToken).ConfigureAwait(false);

@@ -62,6 +62,8 @@ public interface IRunnerClient
     /// evicted), then live events, until <paramref name="cancellationToken"/> is cancelled. The subscription is live when
     /// the first <c>MoveNextAsync</c> begins waiting. Memory is bounded: a consumer more than the configured buffer behind
     /// is resubscribed from its last sequence, so it sees a <see cref="ReplayGap"/> only if events were evicted meanwhile.
+    /// When the session's runner is lost (cluster hand-off, node loss) the stream goes on with the session's next
+    /// incarnation, from its first event: sequences start again at 1 there.
     /// </summary>
     IAsyncEnumerable<AgentEvent> SubscribeAsync(string sessionId, long? afterSequence = null, CancellationToken cancellationToken = default);
 

@@ -8,17 +8,35 @@ namespace Bamboo.Actors.Client;
 /// <summary>
 /// The executor actor behind a <see cref="RunLease"/>: it sends the reservation (so the session answers it, now and
 /// later for a queued run), is watched by the session runner, and turns <see cref="CancelRun"/> and fencing into the
-/// lease's cancellation token.
+/// lease's cancellation token. With in-memory sessions it watches the session runner in turn: a runner that is gone
+/// (its node crashed) took the run with it, so the lease is cancelled rather than left running for a session that no
+/// longer knows it. A durable session's run outlives its runner (the next incarnation recovers it and watches this
+/// actor again), so then the runner is not watched.
 /// </summary>
 internal sealed class LeaseActor : ReceiveActor
 {
-    private readonly RunLease _lease;
+    private const string RunnerLost = "session runner lost";
 
-    public LeaseActor(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve)
+    private readonly RunLease _lease;
+    private IActorRef? _runner;
+
+    private readonly bool _watchRunner;
+
+    public LeaseActor(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve, bool durableSessions)
     {
         _lease = lease;
-        Receive<Reserved>(_lease.OnReserved);
-        Receive<Queued>(_lease.OnQueued);
+        _watchRunner = !durableSessions;
+        Receive<Reserved>(reserved =>
+        {
+            WatchRunner();
+            _lease.OnReserved(reserved);
+        });
+        Receive<Queued>(queued =>
+        {
+            WatchRunner();
+            _lease.OnQueued(queued);
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_runner), _ => _lease.OnRunnerLost(RunnerLost));
         Receive<AlreadyRunning>(r => Refused(LeaseStatus.AlreadyRunning, r.RunId, "already_running"));
         Receive<Rejected>(r => Refused(LeaseStatus.Rejected, r.RunId, r.Reason));
         Receive<InvalidCommand>(r => Refused(LeaseStatus.Invalid, null, r.Reason));
@@ -33,8 +51,15 @@ internal sealed class LeaseActor : ReceiveActor
         supervisor.Tell(reserve with { Executor = Self }, Self);
     }
 
-    public static Props Props(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve) =>
-        Akka.Actor.Props.Create(() => new LeaseActor(lease, supervisor, reserve));
+    public static Props Props(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve, bool durableSessions) =>
+        Akka.Actor.Props.Create(() => new LeaseActor(lease, supervisor, reserve, durableSessions));
+
+    private void WatchRunner()
+    {
+        if (!_watchRunner || _runner is not null || Sender.IsNobody()) return;
+        _runner = Sender;
+        Context.Watch(_runner);
+    }
 
     private void Refused(LeaseStatus status, string? runId, string reason)
     {

@@ -63,7 +63,8 @@ public sealed class RunLease : IAsyncDisposable
     public DateTimeOffset? StartedAt { get; private set; }
 
     /// <summary>Fires when the run must stop: cancellation requested (by anyone, on any node), interrupted by a newer run,
-    /// deadline passed, session stopped, or the lease's executor actor stopped.</summary>
+    /// deadline passed, session stopped, its session runner was lost (the runner's node crashed), or the lease's executor
+    /// actor stopped.</summary>
     public CancellationToken CancellationToken => _cancellation.Token;
 
     /// <summary>Why <see cref="CancellationToken"/> fired.</summary>
@@ -255,6 +256,14 @@ public sealed class RunLease : IAsyncDisposable
         {
             // Exceptions thrown by user callbacks registered on the token must not crash the executor actor.
         }
+    }
+
+    internal void OnRunnerLost(string reason)
+    {
+        LeaseStatus status;
+        lock (_gate) status = Status;
+        if (status == LeaseStatus.Active) OnCancel(reason);
+        else if (status == LeaseStatus.Queued && _reservation.Task.IsCompleted) OnRefused(LeaseStatus.Rejected, null, reason);
     }
 
     internal void OnExecutorStopped()

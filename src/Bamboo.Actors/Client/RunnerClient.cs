@@ -23,7 +23,9 @@ public sealed class RunnerClient : IRunnerClient
         System = system ?? throw new ArgumentNullException(nameof(system));
         Supervisor = supervisor ?? throw new ArgumentNullException(nameof(supervisor));
         Settings = settings ?? ClientSettings.Create(system);
-        var grace = BambooConfig.RunnerSettings(system).ShutdownGrace;
+        var runnerSettings = BambooConfig.RunnerSettings(system);
+        _durableSessions = runnerSettings.Durable;
+        var grace = runnerSettings.ShutdownGrace;
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-client-drain", async () =>
         {
             await DrainAsync("shutting down", grace).ConfigureAwait(false);
@@ -32,6 +34,10 @@ public sealed class RunnerClient : IRunnerClient
     }
 
     private readonly ConcurrentDictionary<RunLease, byte> _leases = new();
+    private readonly bool _durableSessions;
+
+    /// <summary>Whether sessions are durable (their event numbering survives a new incarnation).</summary>
+    internal bool DurableSessions => _durableSessions;
 
     /// <summary>
     /// Asks every run this client holds a lease for to cancel (queued ones are withdrawn) and waits up to
@@ -65,7 +71,7 @@ public sealed class RunnerClient : IRunnerClient
         options ??= ReserveOptions.Default;
         var lease = new RunLease(this, sessionId);
         var reserve = new Reserve(sessionId, options.OnConflict, Deadline: options.Deadline);
-        lease.Executor = System.ActorOf(LeaseActor.Props(lease, Supervisor, reserve));
+        lease.Executor = System.ActorOf(LeaseActor.Props(lease, Supervisor, reserve, _durableSessions));
         try
         {
             await lease.Reservation.WaitAsync(Settings.AskTimeout, cancellationToken).ConfigureAwait(false);

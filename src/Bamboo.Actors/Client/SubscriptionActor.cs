@@ -9,7 +9,7 @@ namespace Bamboo.Actors.Client;
 /// <summary>
 /// Subscribes to one session and writes its events into a bounded channel. When the channel is full (the consumer is
 /// too slow) or the session's runner stops (passivation race, shard hand-off, node loss) it completes the channel and
-/// stops; the reader resubscribes from its last sequence.
+/// stops; the reader resubscribes from its last sequence (told first, through runnerLost, when the runner stopped).
 /// </summary>
 internal sealed class SubscriptionActor : ReceiveActor
 {
@@ -18,7 +18,7 @@ internal sealed class SubscriptionActor : ReceiveActor
     private IActorRef? _runner;
 
     public SubscriptionActor(string sessionId, long? afterSequence, IActorRef supervisor, ChannelWriter<AgentEvent> writer,
-        TaskCompletionSource<long> subscribed)
+        TaskCompletionSource<long> subscribed, Action runnerLost)
     {
         _sessionId = sessionId;
         _writer = writer;
@@ -39,15 +39,19 @@ internal sealed class SubscriptionActor : ReceiveActor
             if (_writer.TryWrite(evt)) return;
             Context.Stop(Self);
         });
-        Receive<Terminated>(t => t.ActorRef.Equals(_runner), _ => Context.Stop(Self));
+        Receive<Terminated>(t => t.ActorRef.Equals(_runner), _ =>
+        {
+            runnerLost();
+            Context.Stop(Self);
+        });
         ReceiveAny(_ => { });
 
         supervisor.Tell(new Subscribe(sessionId, Self, afterSequence), Self);
     }
 
     public static Props Props(string sessionId, long? afterSequence, IActorRef supervisor, ChannelWriter<AgentEvent> writer,
-        TaskCompletionSource<long> subscribed) =>
-        Akka.Actor.Props.Create(() => new SubscriptionActor(sessionId, afterSequence, supervisor, writer, subscribed));
+        TaskCompletionSource<long> subscribed, Action runnerLost) =>
+        Akka.Actor.Props.Create(() => new SubscriptionActor(sessionId, afterSequence, supervisor, writer, subscribed, runnerLost));
 
     protected override void PostStop()
     {

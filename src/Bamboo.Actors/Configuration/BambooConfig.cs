@@ -10,6 +10,7 @@ public static class BambooConfig
     private static readonly Lazy<Akka.Configuration.Config> SerializationConfig = new(() => Load("serialization.conf"));
     private static readonly Lazy<Akka.Configuration.Config> DefaultConfig =
         new(() => Load("bamboo.conf").WithFallback(SerializationConfig.Value));
+    private static readonly Lazy<Akka.Configuration.Config> ClusterConfig = new(() => Load("cluster.conf"));
 
     /// <summary>
     /// The <c>bamboo</c> defaults (<c>hocon/bamboo.conf</c>) together with <see cref="Serialization"/>. Create the
@@ -27,6 +28,10 @@ public static class BambooConfig
     /// register the serializer.
     /// </summary>
     public static Akka.Configuration.Config Serialization => SerializationConfig.Value;
+
+    /// <summary>The cluster defaults of sharded mode (<c>hocon/cluster.conf</c>): the Split Brain Resolver with the
+    /// keep-majority strategy and a 20 s stable-after.</summary>
+    public static Akka.Configuration.Config Cluster => ClusterConfig.Value;
 
     /// <summary>Reads an embedded HOCON file from <c>hocon/</c>.</summary>
     public static Akka.Configuration.Config Load(string fileName)

@@ -1,8 +1,11 @@
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Bamboo.Actors.Client;
 using Bamboo.Actors.Configuration;
+using Bamboo.Actors.Routing;
 using Bamboo.Actors.Runners;
+using Bamboo.Actors.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,7 +17,8 @@ public static class BambooHostingExtensions
 {
     /// <summary>
     /// Adds the Bamboo runners to the ActorSystem: the HOCON defaults and <paramref name="configure"/>'s options, and the
-    /// <see cref="RunnerSupervisor"/> (registered for <c>IRequiredActor&lt;RunnerSupervisor&gt;</c>).
+    /// <see cref="RunnerSupervisor"/> (registered for <c>IRequiredActor&lt;RunnerSupervisor&gt;</c>). With
+    /// <c>o.Sharded = true</c> the runners are cluster-sharded entities instead of the supervisor's children.
     /// </summary>
     public static AkkaConfigurationBuilder WithBambooRunners(this AkkaConfigurationBuilder builder, Action<BambooRunnerOptions>? configure = null)
     {
@@ -34,11 +38,18 @@ public static class BambooHostingExtensions
         return builder.WithBambooRunners(options);
     }
 
-    /// <summary>Adds the Bamboo runners configured by <paramref name="options"/>.</summary>
-    public static AkkaConfigurationBuilder WithBambooRunners(this AkkaConfigurationBuilder builder, BambooRunnerOptions options) =>
-        builder
-            .WithBambooConfiguration(options)
-            .WithBambooRunnerSupervisor(options);
+    /// <summary>
+    /// Adds the Bamboo runners configured by <paramref name="options"/>: local mode, or with
+    /// <see cref="BambooRunnerOptions.Sharded"/> the cluster shard region (<see cref="WithBambooShardRegion"/>).
+    /// </summary>
+    public static AkkaConfigurationBuilder WithBambooRunners(this AkkaConfigurationBuilder builder, BambooRunnerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        builder.WithBambooConfiguration(options);
+        return options.Sharded
+            ? builder.WithBambooShardRegion(options)
+            : builder.WithBambooRunnerSupervisor(options);
+    }
 
     /// <summary>The HOCON piece: <paramref name="options"/> (persistence included) in front, the embedded <c>hocon/</c>
     /// defaults behind everything.</summary>
@@ -56,6 +67,33 @@ public static class BambooHostingExtensions
             registry.Register<RunnerSupervisor>(supervisor);
             RunnerSupervisor.DrainOnShutdown(system, supervisor, settings.ShutdownGrace);
         });
+
+    /// <summary>
+    /// The sharded-mode piece: a shard region of <see cref="SessionRunner"/> entities (type
+    /// <see cref="BambooSharding.TypeName"/>, routed by the same <see cref="SessionMessageExtractor"/> as local mode,
+    /// settings of <see cref="BambooSharding.ShardOptions"/>), registered for <c>IRequiredActor&lt;SessionRunner&gt;</c>,
+    /// and in front of it the <see cref="RunnerSupervisor"/> that validates commands and forwards them (registered for
+    /// <c>IRequiredActor&lt;RunnerSupervisor&gt;</c>, so <see cref="IRunnerClient"/> works unchanged). Adds the cluster
+    /// defaults (<c>hocon/cluster.conf</c>). The ActorSystem must be a cluster member (see
+    /// <see cref="BambooClusterHostingExtensions.WithBambooCluster(AkkaConfigurationBuilder, BambooClusterOptions)"/>).
+    /// </summary>
+    public static AkkaConfigurationBuilder WithBambooShardRegion(this AkkaConfigurationBuilder builder, BambooRunnerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return builder
+            .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
+            .WithShardRegion<SessionRunner>(
+                BambooSharding.TypeName,
+                (system, _) => BambooSharding.EntityProps(BambooConfig.RunnerSettings(system)),
+                new SessionMessageExtractor(),
+                BambooSharding.ShardOptions(options.ShardRole, options.Persistence))
+            .WithActors(async (system, registry) =>
+            {
+                var region = await registry.GetAsync<SessionRunner>().ConfigureAwait(false);
+                var supervisor = system.ActorOf(RunnerSupervisor.PropsForShardRegion(region), options.SupervisorName);
+                registry.Register<RunnerSupervisor>(supervisor);
+            });
+    }
 
     /// <summary>
     /// Registers <see cref="IRunnerClient"/> (a singleton over the registered <see cref="RunnerSupervisor"/>). Akka.Hosting

@@ -28,7 +28,8 @@ public static class BambooPersistence
                 hocon.AppendLine("bamboo.runners.durable = off");
                 break;
             case BambooPersistenceMode.InMemory:
-                Durable(hocon, options, "akka.persistence.journal.inmem", "akka.persistence.snapshot-store.inmem");
+                var (journal, snapshots) = Plugins(options)!.Value;
+                Durable(hocon, options, journal, snapshots);
                 break;
             case BambooPersistenceMode.Sqlite:
             case BambooPersistenceMode.PostgreSql:
@@ -47,6 +48,14 @@ public static class BambooPersistence
         }
         return ConfigurationFactory.ParseString(hocon.ToString());
     }
+
+    /// <summary>The journal and snapshot store plugins of <paramref name="options"/>; null when sessions are not durable.</summary>
+    public static (string Journal, string Snapshots)? Plugins(BambooPersistenceOptions options) => options.Mode switch
+    {
+        BambooPersistenceMode.None => null,
+        BambooPersistenceMode.InMemory => ("akka.persistence.journal.inmem", "akka.persistence.snapshot-store.inmem"),
+        _ => (SqlJournalPlugin, SqlSnapshotPlugin),
+    };
 
     /// <summary>Creates the SQLite file's folder and turns on write-ahead logging for the file.</summary>
     public static void PrepareSqlite(string connectionString)

@@ -17,6 +17,20 @@ public sealed class BambooRunnerOptions
     /// <summary>Name of the supervisor actor (<c>/user/{name}</c>). Default <c>runners</c>.</summary>
     public string SupervisorName { get; set; } = "runners";
 
+    /// <summary>
+    /// Cluster mode: session runners are entities of an Akka.Cluster.Sharding shard region (type
+    /// <see cref="Sharding.BambooSharding.TypeName"/>) spread over the cluster, and the <c>RunnerSupervisor</c> forwards
+    /// to it. The ActorSystem must be a cluster member: use <c>WithBambooCluster(...)</c> or Akka.Cluster.Hosting's
+    /// <c>WithRemoting</c> + <c>WithClustering</c>. Default false (local mode: runners are the supervisor's children).
+    /// </summary>
+    public bool Sharded { get; set; }
+
+    /// <summary>
+    /// Cluster mode only: host session runners only on members with this role. Members without it still serve every
+    /// call, through a shard region proxy. Default: none (every member hosts runners).
+    /// </summary>
+    public string? ShardRole { get; set; }
+
     /// <summary>How long an idle session (no run, nothing queued, no subscriber) stays in memory. Default 2 minutes.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
