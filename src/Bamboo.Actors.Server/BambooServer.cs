@@ -11,6 +11,9 @@ namespace Bamboo.Actors.Server;
 /// <summary>Builds the HTTP server: <c>dotnet run --project src/Bamboo.Actors.Server</c>, or in-process for tests.</summary>
 public static class BambooServer
 {
+    /// <summary>The ActorSystem's name; cluster seed addresses name it (<c>akka.tcp://bamboo@host:port</c>).</summary>
+    public const string ActorSystemName = "bamboo";
+
     /// <summary>Where the server listens unless <c>--urls</c> or <c>ASPNETCORE_URLS</c> say otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
@@ -33,6 +36,7 @@ public static class BambooServer
         AddServices(builder);
         var app = builder.Build();
         UsePipeline(app, apiKey);
+        WarnAboutClusterStorage(app);
         return app;
     }
 
@@ -43,14 +47,18 @@ public static class BambooServer
         var serverOptions = serverSection.Get<BambooServerOptions>() ?? new BambooServerOptions();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
 
+        // Cluster mode by configuration only (Bamboo:Cluster:Seeds, Hostname, Port): sessions become sharded entities.
+        var cluster = builder.Configuration.GetSection(BambooClusterOptions.SectionName).Get<BambooClusterOptions>() ?? new BambooClusterOptions();
+
         builder.Services.AddSingleton<ServerLifecycle>();
-        builder.Services.AddAkka("bamboo", (akka, sp) => akka
+        builder.Services.AddAkka(ActorSystemName, (akka, sp) => akka
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             })
-            .WithBambooRunners(builder.Configuration)
+            .WithBambooCluster(cluster)
+            .WithBambooRunners(builder.Configuration, options => options.Sharded = cluster.IsEnabled)
             .AddStartup((system, _) => sp.GetRequiredService<ServerLifecycle>()
                 .Register(system, sp.GetRequiredService<IHostApplicationLifetime>())));
         builder.Services.AddBambooRunnerClient();
@@ -61,6 +69,19 @@ public static class BambooServer
             .AddMeter(BambooMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
+    }
+
+    /// <summary>Every node of a cluster must share one store; SQLite does that only for nodes on one machine.</summary>
+    private static void WarnAboutClusterStorage(WebApplication app)
+    {
+        var cluster = app.Configuration.GetSection(BambooClusterOptions.SectionName).Get<BambooClusterOptions>() ?? new BambooClusterOptions();
+        var persistence = app.Configuration.GetSection("Bamboo:Persistence").Get<BambooPersistenceOptions>() ?? new BambooPersistenceOptions();
+        if (cluster.IsEnabled && persistence.Mode == BambooPersistenceMode.Sqlite)
+        {
+            app.Logger.LogWarning(
+                "Cluster mode with SQLite at {Database}: every node must use this same file (nodes on one machine only). " +
+                "Set Bamboo:Persistence:Mode=PostgreSql for nodes on several machines", persistence.EffectiveConnectionString);
+        }
     }
 
     private static void UsePipeline(WebApplication app, string? apiKey)
