@@ -100,9 +100,8 @@ internal static class SessionEndpoints
         if (error is not null) return error;
         var evt = EventJson.Read(body!);
         if (body!.Error is not null) return body.Error;
-        if (RunnerCommandValidator.Validate(new RunnerCommands.Publish(context.SessionId(), runId, evt!)) is { } problem)
-            return ApiResults.BadRequest("invalid_command", problem);
 
+        // The supervisor validates the command (run id, event) before any session sees it: InvalidCommand is a 400.
         var reply = await runners.PublishAsync(context.SessionId(), runId, evt!, context.RequestAborted);
         return reply switch
         {
@@ -120,10 +119,8 @@ internal static class SessionEndpoints
         var outcome = body!.OneOf("outcome", "unknown_outcome", Outcomes, required: true);
         var message = body.String("error");
         if (body.Error is not null) return body.Error;
-        var finalize = new RunnerCommands.Finalize(context.SessionId(), runId, RunOutcome.Of(outcome!.Value, message ?? "worker reported an error"));
-        if (RunnerCommandValidator.Validate(finalize) is { } problem) return ApiResults.BadRequest("invalid_command", problem);
-
-        var reply = await runners.FinalizeAsync(finalize.SessionId, runId, finalize.Outcome, context.RequestAborted);
+        var reply = await runners.FinalizeAsync(context.SessionId(), runId, RunOutcome.Of(outcome!.Value, message ?? "worker reported an error"),
+            context.RequestAborted);
         return reply switch
         {
             Finalized f => Results.Json(new { sessionId = f.SessionId, runId = f.RunId, status = f.Status.ToWire(), error = f.Error },
@@ -143,10 +140,7 @@ internal static class SessionEndpoints
         var runId = body!.String("runId");
         var reason = body.String("reason");
         if (body.Error is not null) return body.Error;
-        var cancel = new RunnerCommands.Cancel(context.SessionId(), runId, reason);
-        if (RunnerCommandValidator.Validate(cancel) is { } problem) return ApiResults.BadRequest("invalid_command", problem);
-
-        var reply = await runners.CancelAsync(cancel.SessionId, runId, reason ?? "cancelled over HTTP", context.RequestAborted);
+        var reply = await runners.CancelAsync(context.SessionId(), runId, reason ?? "cancelled over HTTP", context.RequestAborted);
         return reply switch
         {
             CancelRequested c => Results.Json(new { runId = c.RunId, status = "cancelling" }, ApiJson.Options, statusCode: 202),
