@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -7,11 +8,15 @@ namespace Bamboo.Actors.Server.Tests;
 /// <summary>The server as its own OS process (<c>dotnet Bamboo.Actors.Server.dll</c>), for crash and restart tests.</summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private const int TailLines = 200;
 
-    private ServerProcess(Process process, RunningServerClient client)
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _tail;
+
+    private ServerProcess(Process process, RunningServerClient client, ConcurrentQueue<string> tail)
     {
         _process = process;
+        _tail = tail;
         Client = client;
     }
 
@@ -35,29 +40,54 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
         foreach (var setting in settings) start.ArgumentList.Add(setting);
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
-        // Drain the output so the child never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Drain the output so the child never blocks on a full pipe; keep its last lines for diagnostics.
+        var tail = new ConcurrentQueue<string>();
+        DataReceivedEventHandler keep = (sender, line) =>
+        {
+            if (line.Data is null) return;
+            tail.Enqueue(line.Data);
+            while (tail.Count > TailLines) tail.TryDequeue(out _);
+        };
+        process.OutputDataReceived += keep;
+        process.ErrorDataReceived += keep;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         var client = new RunningServerClient(new Uri(url));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
+        try
         {
-            if (process.HasExited) throw new InvalidOperationException($"the server exited with code {process.ExitCode}");
-            try
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (true)
             {
-                if ((await client.Http.GetAsync("/healthz", timeout.Token)).IsSuccessStatusCode) break;
+                if (process.HasExited)
+                    throw new InvalidOperationException($"the server exited with code {process.ExitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}");
+                try
+                {
+                    if ((await client.Http.GetAsync("/healthz", timeout.Token)).IsSuccessStatusCode) break;
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+                await Task.Delay(100, timeout.Token);
             }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(100, timeout.Token);
         }
-        return new ServerProcess(process, client);
+        catch
+        {
+            // A server that did not come up is not left running.
+            client.Http.Dispose();
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+        return new ServerProcess(process, client, tail);
     }
+
+    /// <summary>The base address of the server's HTTP endpoint.</summary>
+    public Uri Url => Client.Http.BaseAddress!;
+
+    /// <summary>The last lines the server wrote (standard output and error).</summary>
+    public string OutputTail() => string.Join(Environment.NewLine, _tail);
 
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
     public async Task KillAsync()
