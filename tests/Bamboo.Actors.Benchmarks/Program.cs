@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Bamboo.Actors.Benchmarks.Harness;
+using Bamboo.Actors.Benchmarks.Micro;
+using Bamboo.Actors.Benchmarks.Scenarios;
+
+var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["lifecycle"] = (o, _) => LifecycleScenario.RunAsync(o),
+    ["latency"] = (o, _) => LatencyScenario.RunAsync(o),
+    ["sharded"] = (o, _) => ShardedScenario.RunAsync(o),
+    ["memory"] = (o, _) => MemoryScenario.RunAsync(o),
+    ["fanout"] = (o, _) => FanoutScenario.RunAsync(o),
+    ["micro"] = (o, rest) =>
+    {
+        MicroScenario.Run(o, rest);
+        return Task.CompletedTask;
+    },
+};
+
+var quick = args.Contains("--quick", StringComparer.OrdinalIgnoreCase);
+var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase)).ToArray();
+if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
+    return 2;
+}
+
+var options = new BenchOptions(quick);
+var selected = positional[0] == "all" ? scenarios.Keys.ToArray() : [positional[0]];
+var rest = positional.Skip(1).ToArray();
+var clock = Stopwatch.StartNew();
+Console.WriteLine($"# Bamboo.Actors benchmarks: {string.Join(", ", selected)}{(quick ? " (quick)" : "")}");
+Console.WriteLine();
+Console.WriteLine($"> {MachineInfo.Describe(options)}");
+foreach (var name in selected)
+{
+    var started = clock.Elapsed;
+    await scenarios[name](options, rest);
+    Report.Progress($"{name} took {(clock.Elapsed - started).TotalSeconds:0.0} s");
+}
+Console.WriteLine();
+Console.WriteLine($"Total time: {clock.Elapsed.TotalSeconds:0.0} s");
+return 0;
