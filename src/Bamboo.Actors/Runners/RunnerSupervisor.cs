@@ -48,6 +48,17 @@ public sealed class RunnerSupervisor : ReceiveActor
     public static Props PropsForShardRegion(IActorRef shardRegion) =>
         Akka.Actor.Props.Create(() => new RunnerSupervisor(RunnerSettings.Default, shardRegion));
 
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        // Akka's scheduler starts on first use, and until its timer loop is running on the thread pool every caller blocks
+        // a pool thread waiting for it. Session runners arm an idle timeout as they start, so the first burst of new
+        // sessions could block every pool thread at once (and with them the loop that would release them) until the pool
+        // grows. Starting it here, once, before any session runner exists, avoids that stall.
+        Context.System.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
+        base.PreStart();
+    }
+
     private void Route(IRunnerCommand command)
     {
         if (RunnerCommandValidator.Validate(command) is { } problem)
