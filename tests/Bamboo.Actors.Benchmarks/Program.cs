@@ -18,15 +18,18 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
 };
 
 var quick = args.Contains("--quick", StringComparer.OrdinalIgnoreCase);
-var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase)).ToArray();
+var targets = args.FirstOrDefault(a => a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase))?["--targets=".Length..]
+    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet() ?? [];
+var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase) &&
+                                 !a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase)).ToArray();
 if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [BenchmarkDotNet args for micro]");
     Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
     return 2;
 }
 
-var options = new BenchOptions(quick);
+var options = new BenchOptions(quick) { Targets = targets };
 var selected = positional[0] == "all" ? scenarios.Keys.ToArray() : [positional[0]];
 var rest = positional.Skip(1).ToArray();
 var clock = Stopwatch.StartNew();

@@ -4,6 +4,12 @@ namespace Bamboo.Actors.Benchmarks.Harness;
 /// under a minute (the mode CI runs, so the harness keeps compiling and working); the full sizes are the published ones.</summary>
 public sealed record BenchOptions(bool Quick)
 {
+    /// <summary>Implementation keys to run (<c>a</c>…<c>e</c>); all when empty. From <c>--targets=a,e</c>.</summary>
+    public IReadOnlySet<string> Targets { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether implementation <paramref name="key"/> is selected.</summary>
+    public bool Runs(string key) => Targets.Count == 0 || Targets.Contains(key);
+
     /// <summary>Sessions the lifecycle drivers cycle over.</summary>
     public int Sessions => Quick ? 2_000 : 10_000;
 

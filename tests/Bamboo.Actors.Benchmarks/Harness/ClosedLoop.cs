@@ -15,6 +15,11 @@ public sealed record Throughput(long Operations, TimeSpan Elapsed, long Failures
     /// <summary>Operations per second.</summary>
     public double PerSecond => Operations / Elapsed.TotalSeconds;
 
+    /// <summary>Process CPU time per operation, in microseconds: the work an operation costs, which (unlike the rate) does
+    /// not drop just because other processes took the cores.</summary>
+    public double CpuMicrosPerOperation => Operations == 0 ? double.NaN
+        : CpuPercent / 100 * Environment.ProcessorCount * Elapsed.TotalSeconds * 1e6 / Operations;
+
     /// <summary>Process-wide allocation per operation.</summary>
     public double BytesPerOperation => Operations == 0 ? double.NaN : (double)AllocatedBytes / Operations;
 }

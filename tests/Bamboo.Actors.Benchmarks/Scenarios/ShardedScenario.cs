@@ -19,9 +19,9 @@ public static class ShardedScenario
             return new SupervisorTarget("(a) RunnerSupervisor → shard region (1-node cluster)", system, supervisor, options.AskTimeout);
         }, keys, options);
 
-        var table = new MarkdownTable("topology", "cycles/s", "failed", "CPU % (all cores)", "alloc B/cycle");
+        var table = new MarkdownTable("topology", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle");
         foreach (var (name, result) in new[] { local, sharded })
-            table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.BytesPerOperation);
+            table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation);
         Report.Table(table);
         var ratio = sharded.Result.PerSecond / local.Result.PerSecond;
         Report.Table(new MarkdownTable("ratio", "value", "target", "met")
