@@ -23,7 +23,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
 
     private readonly RunnerState<IActorRef> _state;
     private readonly RunnerSettings _settings;
-    private readonly HashSet<IActorRef> _subscribers = [];
+    private HashSet<IActorRef>? _subscribers; // most sessions never have one
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string _stopReason = "session stopped";
     private string? _startedRunId;
@@ -33,7 +33,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     {
         _settings = settings;
         _state = new RunnerState<IActorRef>(sessionId, settings);
-        Become(Active);
+        Active();
     }
 
     /// <summary>Props for the runner of <paramref name="sessionId"/>.</summary>
@@ -49,32 +49,74 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
 
     private string SessionId => _state.SessionId;
 
-    private void Active()
+    private int SubscriberCount => _subscribers?.Count ?? 0;
+
+    // One handler with a switch rather than a Receive<T> per message type: ReceiveActor keeps a delegate and a capture
+    // slot per registered handler in every instance, which for twelve handlers was about a kilobyte per live session.
+    private void Active() => ReceiveAny(OnActive);
+
+    private void OnActive(object message)
     {
-        Receive<Reserve>(HandleReserve);
-        Receive<Finalize>(cmd => Apply(_state.Finalize(cmd.RunId, cmd.Outcome, Now)));
-        Receive<Cancel>(cmd => Apply(_state.Cancel(cmd.RunId, cmd.Reason, Now)));
-        Receive<Publish>(cmd => Apply(_state.Publish(cmd.RunId, cmd.Event, cmd.Acknowledge, Now)));
-        Receive<GetStatus>(_ => Sender.Tell(_state.Snapshot(_subscribers.Count)));
-        Receive<Subscribe>(HandleSubscribe);
-        Receive<Unsubscribe>(HandleUnsubscribe);
-        Receive<Terminated>(HandleTerminated);
-        Receive<DeadlineTick>(tick => Apply(_state.DeadlinePassed(tick.RunId, Now)));
-        Receive<GraceTick>(tick => Apply(_state.GraceExpired(tick.RunId, Now)));
-        Receive<ReceiveTimeout>(_ => PassivateIfIdle());
-        Receive<Stop>(_ => Context.Stop(Self));
+        switch (message)
+        {
+            case Reserve cmd:
+                HandleReserve(cmd);
+                break;
+            case Finalize cmd:
+                Apply(_state.Finalize(cmd.RunId, cmd.Outcome, Now));
+                break;
+            case Cancel cmd:
+                Apply(_state.Cancel(cmd.RunId, cmd.Reason, Now));
+                break;
+            case Publish cmd:
+                Apply(_state.Publish(cmd.RunId, cmd.Event, cmd.Acknowledge, Now));
+                break;
+            case GetStatus:
+                Sender.Tell(_state.Snapshot(SubscriberCount));
+                break;
+            case Subscribe cmd:
+                HandleSubscribe(cmd);
+                break;
+            case Unsubscribe cmd:
+                HandleUnsubscribe(cmd);
+                break;
+            case Terminated terminated:
+                HandleTerminated(terminated);
+                break;
+            case DeadlineTick tick:
+                Apply(_state.DeadlinePassed(tick.RunId, Now));
+                break;
+            case GraceTick tick:
+                Apply(_state.GraceExpired(tick.RunId, Now));
+                break;
+            case ReceiveTimeout:
+                PassivateIfIdle();
+                break;
+            case Stop:
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     /// <summary>
     /// Passivation was requested; until the stop message arrives, commands that were already on their way here go back
     /// to the parent (the local supervisor or the shard), which buffers them and hands them to the next incarnation.
     /// </summary>
-    private void Passivating()
+    private void Passivating() => ReceiveAny(message =>
     {
-        Receive<Stop>(_ => Context.Stop(Self));
-        Receive<IRunnerCommand>(cmd => Context.Parent.Forward(cmd));
-        ReceiveAny(_ => { });
-    }
+        switch (message)
+        {
+            case Stop:
+                Context.Stop(Self);
+                break;
+            case IRunnerCommand cmd:
+                Context.Parent.Forward(cmd);
+                break;
+        }
+    });
 
     private void HandleReserve(Reserve cmd)
     {
@@ -98,13 +140,13 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         Sender.Tell(new Subscribed(SessionId, _state.LastSequence));
         // Replay and subscription happen in one message, so live events follow the replay with no gap or duplicate.
         foreach (var evt in _state.Replay(cmd.AfterSequence)) cmd.Subscriber.Tell(evt, Self);
-        if (_subscribers.Add(cmd.Subscriber)) Context.Watch(cmd.Subscriber);
+        if ((_subscribers ??= []).Add(cmd.Subscriber)) Context.Watch(cmd.Subscriber);
         UpdateIdleTimeout();
     }
 
     private void HandleUnsubscribe(Unsubscribe cmd)
     {
-        if (_subscribers.Remove(cmd.Subscriber) && !_state.IsExecutor(cmd.Subscriber)) Context.Unwatch(cmd.Subscriber);
+        if (_subscribers?.Remove(cmd.Subscriber) == true && !_state.IsExecutor(cmd.Subscriber)) Context.Unwatch(cmd.Subscriber);
         Sender.Tell(new Unsubscribed(SessionId));
         UpdateIdleTimeout();
     }
@@ -112,7 +154,7 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     private void HandleTerminated(Terminated terminated)
     {
         // One actor may be both a subscriber and an executor: both roles end.
-        _subscribers.Remove(terminated.ActorRef);
+        _subscribers?.Remove(terminated.ActorRef);
         Apply(_state.ExecutorTerminated(terminated.ActorRef, Now));
     }
 
@@ -129,13 +171,16 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         {
             case RunnerEffect<IActorRef>.Emit emit:
                 Context.System.EventStream.Publish(emit.Event);
-                foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
+                if (_subscribers is not null)
+                {
+                    foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
+                }
                 Observe(emit.Event);
                 break;
             case RunnerEffect<IActorRef>.Watch watch:
                 Context.Watch(watch.Executor);
                 break;
-            case RunnerEffect<IActorRef>.Unwatch unwatch when !_subscribers.Contains(unwatch.Executor):
+            case RunnerEffect<IActorRef>.Unwatch unwatch when _subscribers?.Contains(unwatch.Executor) != true:
                 Context.Unwatch(unwatch.Executor);
                 break;
             case RunnerEffect<IActorRef>.SignalCancel signal:
@@ -184,11 +229,11 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
     }
 
     private void UpdateIdleTimeout() =>
-        Context.SetReceiveTimeout(_state.IsIdle && _subscribers.Count == 0 ? _settings.IdleTimeout : null);
+        Context.SetReceiveTimeout(_state.IsIdle && SubscriberCount == 0 ? _settings.IdleTimeout : null);
 
     private void PassivateIfIdle()
     {
-        if (!_state.IsIdle || _subscribers.Count > 0) return;
+        if (!_state.IsIdle || SubscriberCount > 0) return;
         Context.SetReceiveTimeout(null);
         Context.Parent.Tell(new Passivate(Stop.Instance));
         Become(Passivating);
