@@ -24,7 +24,11 @@ public sealed class RunnerState<TRef> where TRef : class
     private readonly List<QueuedRun> _queue = [];
     private readonly EventRing<AgentEvent> _retained;
     private readonly EventRing<AgentEvent> _critical;
-    private List<RunnerEffect<TRef>>? _effects;
+    private List<RunnerEffect<TRef>>? _effects; // only while a decision is being made: idle sessions hold none
+
+    // A list to collect one decision's effects in, shared by every session on this thread (a decision never waits, so
+    // it is taken and handed back within one call); the decision itself gets an exact-size array.
+    [ThreadStatic] private static List<RunnerEffect<TRef>>? t_spareEffects;
 
     /// <summary>Creates the state of a session that has never had a run.</summary>
     /// <param name="sessionId">The session.</param>
@@ -119,7 +123,7 @@ public sealed class RunnerState<TRef> where TRef : class
                 var runId = _newRunId();
                 if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
                 _queue.Add(new QueuedRun(runId, executor, reserver, deadline));
-                Emit(new RunQueued(_queue.Count), runId, now);
+                Record(new RunQueued(_queue.Count) { SessionId = SessionId, RunId = runId, Sequence = ++LastSequence, Timestamp = now }, now);
                 return Decide(new Queued(SessionId, runId, _queue.Count));
 
             default:
@@ -302,7 +306,7 @@ public sealed class RunnerState<TRef> where TRef : class
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
         var reserved = new Reserved(SessionId, runId, now);
         if (reserver is not null) Add(new RunnerEffect<TRef>.Notify(reserver, reserved));
-        Emit(new ExecutionStarted(), runId, now);
+        Record(new ExecutionStarted { SessionId = SessionId, RunId = runId, Sequence = ++LastSequence, Timestamp = now }, now);
         return reserved;
     }
 
@@ -310,7 +314,7 @@ public sealed class RunnerState<TRef> where TRef : class
     {
         if (CancelRequested) return;
         CancelRequested = true;
-        Emit(new RunCancelling(reason), RunId!, now);
+        Record(new RunCancelling(reason) { SessionId = SessionId, RunId = RunId!, Sequence = ++LastSequence, Timestamp = now }, now);
         if (Executor is not null) Add(new RunnerEffect<TRef>.SignalCancel(Executor, RunId!, reason));
     }
 
@@ -321,9 +325,9 @@ public sealed class RunnerState<TRef> where TRef : class
         Error = error;
         CompletedAt = now;
         Executor = null;
-        Add(new RunnerEffect<TRef>.CancelTimers());
+        Add(CancelTimersEffect);
         if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
-        Emit(new ExecutionFinished(status, error), RunId!, now);
+        Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = RunId!, Sequence = ++LastSequence, Timestamp = now }, now);
 
         if (!startNext || _queue.Count == 0) return;
         var next = _queue[0];
@@ -337,12 +341,16 @@ public sealed class RunnerState<TRef> where TRef : class
         _queue.RemoveAt(index);
         if (queued.Executor is not null && !IsExecutor(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
         if (queued.Reserver is not null) Add(new RunnerEffect<TRef>.Notify(queued.Reserver, new Rejected(SessionId, reason, queued.RunId)));
-        Emit(new ExecutionFinished(status, error), queued.RunId, now);
+        Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = queued.RunId, Sequence = ++LastSequence, Timestamp = now }, now);
     }
 
-    private AgentEvent Emit(AgentEvent evt, string runId, DateTimeOffset now)
+    /// <summary>Stamps a copy of an executor's event (the caller's instance is never changed) and records it.</summary>
+    private AgentEvent Emit(AgentEvent evt, string runId, DateTimeOffset now) =>
+        Record(evt with { SessionId = SessionId, RunId = runId, Sequence = ++LastSequence, Timestamp = now }, now);
+
+    /// <summary>Records an event already stamped with the next sequence (lifecycle events are created stamped, not copied).</summary>
+    private AgentEvent Record(AgentEvent stamped, DateTimeOffset now)
     {
-        var stamped = evt with { SessionId = SessionId, RunId = runId, Sequence = ++LastSequence, Timestamp = now };
         LastEventAt = now;
         _retained.Add(stamped);
         if (stamped.IsCritical()) _critical.Add(stamped);
@@ -361,16 +369,29 @@ public sealed class RunnerState<TRef> where TRef : class
         return false;
     }
 
-    private void Add(RunnerEffect<TRef> effect) => (_effects ??= []).Add(effect);
+    private void Add(RunnerEffect<TRef> effect)
+    {
+        if (_effects is null)
+        {
+            _effects = t_spareEffects ?? [];
+            t_spareEffects = null;
+        }
+        _effects.Add(effect);
+    }
 
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {
-        var effects = (IReadOnlyList<RunnerEffect<TRef>>?)_effects ?? [];
+        if (_effects is not { } collected) return new RunnerDecision<TRef>(reply, []);
+        var effects = collected.ToArray();
+        collected.Clear();
         _effects = null;
+        t_spareEffects = collected;
         return new RunnerDecision<TRef>(reply, effects);
     }
 
-    private static string NewRunId() => Guid.NewGuid().ToString();
+    private static readonly RunnerEffect<TRef>.CancelTimers CancelTimersEffect = new();
+
+    private static string NewRunId() => RunIds.NewV4();
 
     private sealed record QueuedRun(string RunId, TRef? Executor, TRef? Reserver, TimeSpan? Deadline);
 }
