@@ -39,9 +39,19 @@ Console.WriteLine($"> {MachineInfo.Describe(options)}");
 foreach (var name in selected)
 {
     var started = clock.Elapsed;
-    await scenarios[name](options, rest);
+    try
+    {
+        await scenarios[name](options, rest);
+    }
+    catch (Exception exception)
+    {
+        Report.Failure($"scenario {name}", exception);
+        Console.WriteLine();
+        Report.Note($"**{name} failed**: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}");
+    }
     Report.Progress($"{name} took {(clock.Elapsed - started).TotalSeconds:0.0} s");
 }
 Console.WriteLine();
 Console.WriteLine($"Total time: {clock.Elapsed.TotalSeconds:0.0} s");
-return 0;
+foreach (var failure in Report.Failures) Console.WriteLine($"- FAILED: {failure}");
+return Report.Failures.Count == 0 ? 0 : 1;

@@ -29,20 +29,12 @@ public static class LatencyScenario
             var target = await create();
             try
             {
-                Report.Progress($"latency: {target.Name} (max)");
-                var max = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure / 2,
-                    key => target.CycleAsync(key));
-                var rate = max.PerSecond / 2;
-                Report.Progress($"latency: {target.Name} at {rate:N0}/s");
-                var latency = await OpenLoop.RunAsync(rate, options.LatencyRun, async (n, answered) =>
-                {
-                    var handle = await target.ReserveAsync(keys[n % keys.Length]).ConfigureAwait(false);
-                    answered();
-                    return handle is not null && await target.CompleteAsync(handle).ConfigureAwait(false);
-                });
-                table.Row(target.Name, max.PerSecond, rate, latency.Completed, latency.Refused, latency.Percentile(50),
-                    latency.Percentile(90), latency.Percentile(99), latency.Percentile(99.9), latency.Max,
-                    (double)latency.FromSent.GetValueAtPercentile(99));
+                await MeasureAsync(target, keys, options, table);
+            }
+            catch (Exception exception)
+            {
+                Report.Failure($"latency {target.Name}", exception);
+                table.Row(target.Name, "failed: " + exception.GetType().Name);
             }
             finally
             {
@@ -56,5 +48,23 @@ public static class LatencyScenario
                     "'from send' is the same round trip measured from the moment it was actually sent.");
         Report.Note($"Each operation is a full cycle (its reserve round trip is timed); sessions are used round-robin over {keys.Length:N0}; " +
                     $"{options.LatencyRun.TotalSeconds:0.#} s per implementation.");
+    }
+
+    private static async Task MeasureAsync(ILifecycleTarget target, string[] keys, BenchOptions options, MarkdownTable table)
+    {
+        Report.Progress($"latency: {target.Name} (max)");
+        var max = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure / 2,
+            key => target.CycleAsync(key));
+        var rate = max.PerSecond / 2;
+        Report.Progress($"latency: {target.Name} at {rate:N0}/s");
+        var latency = await OpenLoop.RunAsync(rate, options.LatencyRun, async (n, answered) =>
+        {
+            var handle = await target.ReserveAsync(keys[n % keys.Length]).ConfigureAwait(false);
+            answered();
+            return handle is not null && await target.CompleteAsync(handle).ConfigureAwait(false);
+        });
+        table.Row(target.Name, max.PerSecond, rate, latency.Completed, latency.Refused, latency.Percentile(50),
+            latency.Percentile(90), latency.Percentile(99), latency.Percentile(99.9), latency.Max,
+            (double)latency.FromSent.GetValueAtPercentile(99));
     }
 }

@@ -27,9 +27,17 @@ public static class LifecycleScenario
         var rates = new Dictionary<string, double>();
         foreach (var (key, create) in targets.Where(t => options.Runs(t.Key)))
         {
-            var (name, result) = await MeasureAsync(create, keys, options);
-            rates[key] = result.PerSecond;
-            table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation, result.Gen0, result.Gen2);
+            try
+            {
+                var (name, result) = await MeasureAsync(create, keys, options);
+                rates[key] = result.PerSecond;
+                table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation, result.Gen0, result.Gen2);
+            }
+            catch (Exception exception)
+            {
+                Report.Failure($"lifecycle ({key})", exception);
+                table.Row($"({key})", "failed: " + exception.GetType().Name);
+            }
         }
         Report.Table(table);
         if (rates.Count < targets.Length) return;
