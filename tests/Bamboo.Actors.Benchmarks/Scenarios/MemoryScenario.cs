@@ -46,7 +46,8 @@ public static class MemoryScenario
         int count, BenchOptions options, LiveSessions live, bool touchWithRun)
     {
         var prefix = touchWithRun ? "run-" : "status-";
-        double perSessionLive, perSessionAfter, rate;
+        var baseLive = live.Count;
+        double perSessionLive, rate;
         {
             Report.Progress($"memory: {count:N0} sessions, {prefix} live");
             var (system, supervisor) = BenchSystems.CreateLocal("bench-memory-live", TimeSpan.FromHours(1));
@@ -58,23 +59,25 @@ public static class MemoryScenario
             perSessionLive = (double)(after - before) / count;
             Report.Progress($"  {perSessionLive:N0} B/session live");
         }
+        // Every runner of the first system has stopped (the gauge is back) before the second one's baseline is taken.
+        await live.WaitForAsync(baseLive, TimeSpan.FromMinutes(2));
         Settle();
         {
             Report.Progress($"memory: {count:N0} sessions, {prefix} passivation");
             var (system, supervisor) = BenchSystems.CreateLocal("bench-memory-idle", ShortIdle);
             await using var target = new SupervisorTarget("memory", system, supervisor, options.AskTimeout);
-            var startLive = live.Count;
             await TouchAsync(target, "warm-", options.MemoryWarmSessions, options, touchWithRun);
-            await live.WaitForAsync(startLive, TimeSpan.FromSeconds(30));
+            await live.WaitForAsync(baseLive, TimeSpan.FromSeconds(30));
             var before = Settle();
             await TouchAsync(target, prefix, count, options, touchWithRun);
-            await live.WaitForAsync(startLive, TimeSpan.FromSeconds(120));
+            await live.WaitForAsync(baseLive, TimeSpan.FromSeconds(120));
             // Let cancelled receive-timeout registrations and passivation bookkeeping be released too.
             await Task.Delay(ShortIdle);
             var after = Settle();
-            perSessionAfter = (double)(after - before) / count;
-            Report.Progress($"  {perSessionAfter:N1} B/session after passivation, {live.Count - startLive} still live");
-            return (perSessionLive, perSessionAfter, live.Count - startLive, rate);
+            var perSessionAfter = (double)(after - before) / count;
+            var remaining = live.Count - baseLive;
+            Report.Progress($"  {perSessionAfter:N1} B/session after passivation, {remaining} still live");
+            return (perSessionLive, perSessionAfter, remaining, rate);
         }
     }
 

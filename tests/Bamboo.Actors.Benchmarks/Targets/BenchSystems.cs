@@ -62,9 +62,13 @@ public static class BenchSystems
         return (system, system.ActorOf(RunnerSupervisor.PropsForShardRegion(region), "runners"));
     }
 
-    /// <summary>Stops a system and waits for it.</summary>
-    public static async Task TerminateAsync(ActorSystem system) =>
+    /// <summary>Stops a system and waits until every actor has stopped (a million of them can outlast the shutdown
+    /// phases' own timeouts).</summary>
+    public static async Task TerminateAsync(ActorSystem system)
+    {
         await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance).ConfigureAwait(false);
+        await system.WhenTerminated.WaitAsync(TimeSpan.FromMinutes(5)).ConfigureAwait(false);
+    }
 
     /// <summary>A TCP port free on the loopback interface right now.</summary>
     public static int FreePort()
