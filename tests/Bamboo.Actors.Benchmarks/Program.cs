@@ -20,16 +20,20 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
 var quick = args.Contains("--quick", StringComparer.OrdinalIgnoreCase);
 var targets = args.FirstOrDefault(a => a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase))?["--targets=".Length..]
     .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet() ?? [];
+var load = args.FirstOrDefault(a => a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)) is { } loadArg
+    ? double.Parse(loadArg["--load=".Length..], System.Globalization.CultureInfo.InvariantCulture)
+    : 0.5;
 var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase) &&
-                                 !a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase)).ToArray();
+                                 !a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase) &&
+                                 !a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)).ToArray();
 if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5] [BenchmarkDotNet args for micro]");
     Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
     return 2;
 }
 
-var options = new BenchOptions(quick) { Targets = targets };
+var options = new BenchOptions(quick) { Targets = targets, LatencyLoad = load };
 var selected = positional[0] == "all" ? scenarios.Keys.ToArray() : [positional[0]];
 var rest = positional.Skip(1).ToArray();
 var clock = Stopwatch.StartNew();

@@ -7,6 +7,10 @@ public sealed record BenchOptions(bool Quick)
     /// <summary>Implementation keys to run (<c>a</c>…<c>e</c>); all when empty. From <c>--targets=a,e</c>.</summary>
     public IReadOnlySet<string> Targets { get; init; } = new HashSet<string>();
 
+    /// <summary>Offered load of the latency scenario as a fraction of the measured maximum (default 0.5, from
+    /// <c>--load=0.25</c>).</summary>
+    public double LatencyLoad { get; init; } = 0.5;
+
     /// <summary>Whether implementation <paramref name="key"/> is selected.</summary>
     public bool Runs(string key) => Targets.Count == 0 || Targets.Contains(key);
 

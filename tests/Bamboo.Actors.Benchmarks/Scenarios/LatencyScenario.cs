@@ -12,19 +12,19 @@ public static class LatencyScenario
     /// <summary>Measures each target's maximum, then its latency at half of it.</summary>
     public static async Task RunAsync(BenchOptions options)
     {
-        Report.Heading("Scenario 2 — reserve round-trip latency at 50% of measured max throughput (open loop, HdrHistogram)", options);
+        Report.Heading($"Scenario 2 — reserve round-trip latency at {options.LatencyLoad:P0} of measured max throughput (open loop, HdrHistogram)", options);
         var keys = BenchEvents.SessionIds(options.Sessions);
-        var targets = new Func<Task<ILifecycleTarget>>[]
+        var targets = new (string Key, Func<Task<ILifecycleTarget>> Create)[]
         {
-            () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout)),
-            () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout)),
-            () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget()),
-            async () => await OrleansTarget.StartAsync(),
+            ("a", () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout))),
+            ("b", () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout))),
+            ("c", () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget())),
+            ("d", async () => await OrleansTarget.StartAsync()),
         };
 
         var table = new MarkdownTable("implementation", "max cycles/s", "offered/s", "ops", "refused", "p50 µs", "p90 µs",
-            "p99 µs", "p99.9 µs", "max µs", "p50 µs from send", "p99 µs from send");
-        foreach (var create in targets)
+            "p99 µs", "p99.9 µs", "max µs", "p50 µs from send", "p99 µs from send", "GC pause ms (count)");
+        foreach (var (_, create) in targets.Where(t => options.Runs(t.Key)))
         {
             var target = await create();
             try
@@ -57,8 +57,10 @@ public static class LatencyScenario
         Report.Progress($"latency: {target.Name} (max)");
         var max = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure / 2,
             key => target.CycleAsync(key));
-        var rate = max.PerSecond / 2;
+        var rate = max.PerSecond * options.LatencyLoad;
         Report.Progress($"latency: {target.Name} at {rate:N0}/s");
+        var pause = GC.GetTotalPauseDuration();
+        var collections = GC.CollectionCount(0);
         var latency = await OpenLoop.RunAsync(rate, options.LatencyRun, async (n, answered) =>
         {
             var handle = await target.ReserveAsync(keys[n % keys.Length]).ConfigureAwait(false);
@@ -67,6 +69,7 @@ public static class LatencyScenario
         });
         table.Row(target.Name, max.PerSecond, rate, latency.Completed, latency.Refused, latency.Percentile(50),
             latency.Percentile(90), latency.Percentile(99), latency.Percentile(99.9), latency.Max,
-            (double)latency.FromSent.GetValueAtPercentile(50), (double)latency.FromSent.GetValueAtPercentile(99));
+            (double)latency.FromSent.GetValueAtPercentile(50), (double)latency.FromSent.GetValueAtPercentile(99),
+            $"{(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ({GC.CollectionCount(0) - collections})");
     }
 }
