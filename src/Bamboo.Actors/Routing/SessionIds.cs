@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Bamboo.Actors.Routing;
@@ -36,29 +37,42 @@ public static class SessionIds
     /// </summary>
     public static string ToEntityId(string sessionId)
     {
-        var plain = true;
-        foreach (var c in sessionId)
-        {
-            if (!IsPlain(c)) { plain = false; break; }
-        }
-        if (plain) return sessionId;
+        var firstEscaped = sessionId.AsSpan().IndexOfAnyExcept(PlainChars);
+        if (firstEscaped < 0) return sessionId;
 
-        var builder = new StringBuilder(sessionId.Length * 3);
+        // At most 9 characters per input character (3 UTF-8 bytes, each %XX); ids up to MaxLength fit on the stack.
+        var worstCase = sessionId.Length * 9;
+        char[]? rented = null;
+        var buffer = worstCase <= MaxLength * 9 ? stackalloc char[MaxLength * 9] : (rented = ArrayPool<char>.Shared.Rent(worstCase));
+        sessionId.AsSpan(0, firstEscaped).CopyTo(buffer);
+        var written = firstEscaped;
         Span<byte> utf8 = stackalloc byte[4];
-        for (var i = 0; i < sessionId.Length; i++)
+        for (var i = firstEscaped; i < sessionId.Length; i++)
         {
             var c = sessionId[i];
-            if (IsPlain(c)) { builder.Append(c); continue; }
+            if (IsPlain(c)) { buffer[written++] = c; continue; }
             var length = char.IsHighSurrogate(c) && i + 1 < sessionId.Length
                 ? Encoding.UTF8.GetBytes(sessionId.AsSpan(i++, 2), utf8)
                 : Encoding.UTF8.GetBytes(sessionId.AsSpan(i, 1), utf8);
-            for (var b = 0; b < length; b++) builder.Append('%').Append(utf8[b].ToString("X2"));
+            for (var b = 0; b < length; b++)
+            {
+                buffer[written++] = '%';
+                buffer[written++] = HexDigits[utf8[b] >> 4];
+                buffer[written++] = HexDigits[utf8[b] & 0xF];
+            }
         }
-        return builder.ToString();
+        var entityId = new string(buffer[..written]);
+        if (rented is not null) ArrayPool<char>.Shared.Return(rented);
+        return entityId;
     }
 
     /// <summary>The session id of an entity id made by <see cref="ToEntityId"/>.</summary>
     public static string FromEntityId(string entityId) => Uri.UnescapeDataString(entityId);
+
+    private const string HexDigits = "0123456789ABCDEF";
+
+    private static readonly SearchValues<char> PlainChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~");
 
     private static bool IsPlain(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' or '~';
 }

@@ -128,7 +128,7 @@ public sealed class RunnerState<TRef> where TRef : class
                 var runId = _newRunId();
                 if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
                 Record(new RunnerFact<TRef>.RunEnqueued(runId, executor, reserver, deadline));
-                Emit(new RunQueued(_queue.Count), runId, now);
+                Record(new RunQueued(_queue.Count) { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
                 return Decide(new Queued(SessionId, runId, _queue.Count));
 
             default:
@@ -418,7 +418,7 @@ public sealed class RunnerState<TRef> where TRef : class
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
         var reserved = new Reserved(SessionId, runId, now);
         if (reserver is not null) Add(new RunnerEffect<TRef>.Notify(reserver, reserved));
-        Emit(new ExecutionStarted(), runId, now);
+        Record(new ExecutionStarted { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
         return reserved;
     }
 
@@ -426,17 +426,18 @@ public sealed class RunnerState<TRef> where TRef : class
     {
         if (CancelRequested) return;
         Record(new RunnerFact<TRef>.CancelRequested(RunId!, reason));
-        Emit(new RunCancelling(reason), RunId!, now);
+        Record(new RunCancelling(reason) { SessionId = SessionId, RunId = RunId!, Sequence = NextSequence(), Timestamp = now }, now);
         if (Executor is not null) Add(new RunnerEffect<TRef>.SignalCancel(Executor, RunId!, reason));
     }
 
     private void EndRun(RunStatus status, string? error, DateTimeOffset now, bool startNext)
     {
         var executor = Executor;
-        Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase));
-        Add(new RunnerEffect<TRef>.CancelTimers());
+        var runId = RunId!;
+        Record(new RunnerFact<TRef>.RunEnded(runId, status, error, now, RoundCount, LastToolName, LastToolPhase));
+        Add(CancelTimersEffect);
         if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
-        Emit(new ExecutionFinished(status, error), RunId!, now);
+        Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
 
         if (!startNext || _queue.Count == 0) return;
         var next = _queue[0];
@@ -449,15 +450,27 @@ public sealed class RunnerState<TRef> where TRef : class
         Record(new RunnerFact<TRef>.QueuedRunWithdrawn(queued.RunId));
         if (queued.Executor is not null && !IsExecutor(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
         if (queued.Reserver is not null) Add(new RunnerEffect<TRef>.Notify(queued.Reserver, new Rejected(SessionId, reason, queued.RunId)));
-        Emit(new ExecutionFinished(status, error), queued.RunId, now);
+        Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = queued.RunId, Sequence = NextSequence(), Timestamp = now }, now);
     }
 
-    private AgentEvent Emit(AgentEvent evt, string runId, DateTimeOffset now)
+    /// <summary>Stamps a copy of an executor's event (the caller's instance is never changed) and records it.</summary>
+    private AgentEvent Emit(AgentEvent evt, string runId, DateTimeOffset now) =>
+        Record(evt with { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
+
+    /// <summary>The next event sequence. A durable state reserves sequences in blocks (a fact), so numbering resumes
+    /// above every sequence it may have used after a restart.</summary>
+    private long NextSequence()
     {
         var sequence = ++LastSequence;
         if (_durable && sequence > _reservedSequence)
             Record(new RunnerFact<TRef>.SequencesReserved(sequence + SequenceBlock - 1));
-        var stamped = evt with { SessionId = SessionId, RunId = runId, Sequence = sequence, Timestamp = now };
+        return sequence;
+    }
+
+    /// <summary>Retains, publishes and times an event already stamped with its sequence (lifecycle events are created
+    /// stamped, not copied).</summary>
+    private AgentEvent Record(AgentEvent stamped, DateTimeOffset now)
+    {
         LastEventAt = now;
         _retained.Add(stamped);
         if (stamped.IsCritical()) _critical.Add(stamped);
@@ -476,7 +489,15 @@ public sealed class RunnerState<TRef> where TRef : class
         return false;
     }
 
-    private void Add(RunnerEffect<TRef> effect) => (_effects ??= []).Add(effect);
+    private void Add(RunnerEffect<TRef> effect)
+    {
+        if (_effects is null)
+        {
+            _effects = t_spareEffects ?? [];
+            t_spareEffects = null;
+        }
+        _effects.Add(effect);
+    }
 
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {
@@ -494,5 +515,7 @@ public sealed class RunnerState<TRef> where TRef : class
         if (_durable) (_facts ??= []).Add(fact);
     }
 
-    private static string NewRunId() => Guid.NewGuid().ToString();
+    private static readonly RunnerEffect<TRef>.CancelTimers CancelTimersEffect = new();
+
+    private static string NewRunId() => RunIds.NewV4();
 }

@@ -24,6 +24,10 @@ public sealed class RunnerSupervisor : ReceiveActor
     // incarnation once the old one has stopped (what a shard does for its entities).
     private readonly Dictionary<string, List<(object Message, IActorRef Sender)>> _passivating = [];
 
+    // Local mode: live children by entity id. Akka keeps children in an immutable tree whose lookup walks ~log2(n) nodes
+    // scattered in memory, paid by every command; this flat index is one hash probe.
+    private readonly Dictionary<string, IActorRef> _children = [];
+
     /// <summary>Creates the supervisor; use <see cref="Props(RunnerSettings)"/> or <see cref="PropsForShardRegion"/>.</summary>
     public RunnerSupervisor(RunnerSettings settings, IActorRef? shardRegion)
     {
@@ -59,6 +63,17 @@ public sealed class RunnerSupervisor : ReceiveActor
 
     /// <summary>Answer to <see cref="DrainRuns"/>: how many sessions were asked and how many still had a run at the timeout.</summary>
     public sealed record RunsDrained(int Sessions, int StillRunning);
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        // Akka's scheduler starts on first use, and until its timer loop is running on the thread pool every caller blocks
+        // a pool thread waiting for it. Session runners arm an idle timeout as they start, so the first burst of new
+        // sessions could block every pool thread at once (and with them the loop that would release them) until the pool
+        // grows. Starting it here, once, before any session runner exists, avoids that stall.
+        Context.System.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
+        base.PreStart();
+    }
 
     private void Route(IRunnerCommand command)
     {
@@ -112,11 +127,30 @@ public sealed class RunnerSupervisor : ReceiveActor
 
     private IActorRef ChildFor(string entityId)
     {
+        if (_children.TryGetValue(entityId, out var known))
+        {
+            // A child that stopped on its own (not through passivation) is looked up the slow way until its Terminated
+            // arrives, exactly as without the index: Akka returns it until its death has reached this supervisor and
+            // nothing once it has. Its mailbox closes before that, which is what IsTerminated reads.
+#pragma warning disable CS0618 // the recommended Watch/Terminated is also used; this is the synchronous check between the two
+            if (known is not IInternalActorRef { IsTerminated: true }) return known;
+#pragma warning restore CS0618
+            _children.Remove(entityId);
+        }
         var child = Context.Child(entityId);
         if (!child.IsNobody()) return child;
         child = Context.ActorOf(SessionRunner.PropsForEntity(entityId, _settings), entityId);
         Context.Watch(child);
+        _children[entityId] = child;
         return child;
+    }
+
+    /// <summary>A dictionary never gives back its storage by itself: once most sessions have passivated, release it
+    /// (trimming at a quarter of the capacity keeps the cost amortized constant per removal).</summary>
+    private static void Shrink<TValue>(Dictionary<string, TValue> map)
+    {
+        var capacity = map.EnsureCapacity(0);
+        if (capacity > 1024 && map.Count < capacity / 4) map.TrimExcess();
     }
 
     private void HandlePassivate(Passivate passivate)
@@ -129,7 +163,14 @@ public sealed class RunnerSupervisor : ReceiveActor
     private void HandleTerminated(Terminated terminated)
     {
         var entityId = terminated.ActorRef.Path.Name;
-        if (!_passivating.Remove(entityId, out var buffer) || buffer.Count == 0) return;
+        if (_children.TryGetValue(entityId, out var known) && known.Equals(terminated.ActorRef))
+        {
+            _children.Remove(entityId);
+            Shrink(_children);
+        }
+        if (!_passivating.Remove(entityId, out var buffer)) return;
+        Shrink(_passivating);
+        if (buffer.Count == 0) return;
         var child = ChildFor(entityId);
         foreach (var (message, sender) in buffer) child.Tell(message, sender);
     }

@@ -1,0 +1,46 @@
+namespace Bamboo.Actors.Benchmarks.Harness;
+
+/// <summary>Sizes and durations of every scenario. <see cref="Quick"/> shrinks them so all scenarios finish in well
+/// under a minute (the mode CI runs, so the harness keeps compiling and working); the full sizes are the published ones.</summary>
+public sealed record BenchOptions(bool Quick)
+{
+    /// <summary>Implementation keys to run (<c>a</c>…<c>e</c>); all when empty. From <c>--targets=a,e</c>.</summary>
+    public IReadOnlySet<string> Targets { get; init; } = new HashSet<string>();
+
+    /// <summary>Offered load of the latency scenario as a fraction of the measured maximum (default 0.5, from
+    /// <c>--load=0.25</c>).</summary>
+    public double LatencyLoad { get; init; } = 0.5;
+
+    /// <summary>Whether implementation <paramref name="key"/> is selected.</summary>
+    public bool Runs(string key) => Targets.Count == 0 || Targets.Contains(key);
+
+    /// <summary>Sessions the lifecycle drivers cycle over.</summary>
+    public int Sessions => Quick ? 2_000 : 10_000;
+
+    /// <summary>Concurrent closed-loop drivers.</summary>
+    public int Drivers => 64;
+
+    /// <summary>Closed-loop warm-up (also creates every session) before a measurement.</summary>
+    public TimeSpan Warmup => Quick ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(3);
+
+    /// <summary>Closed-loop measurement window.</summary>
+    public TimeSpan Measure => Quick ? TimeSpan.FromMilliseconds(600) : TimeSpan.FromSeconds(8);
+
+    /// <summary>Open-loop latency run at half the measured maximum.</summary>
+    public TimeSpan LatencyRun => Quick ? TimeSpan.FromMilliseconds(700) : TimeSpan.FromSeconds(10);
+
+    /// <summary>Session counts of the memory scenario.</summary>
+    public int[] MemorySessionCounts => Quick ? [5_000] : [100_000, 1_000_000];
+
+    /// <summary>Sessions touched before each memory baseline (JIT, caches, first-use allocations).</summary>
+    public int MemoryWarmSessions => Quick ? 200 : 1_000;
+
+    /// <summary>Subscriber counts of the fan-out scenario.</summary>
+    public int[] FanoutSubscribers => [1, 10, 100];
+
+    /// <summary>Deliveries aimed at per fan-out row (events published = this / subscribers).</summary>
+    public long FanoutDeliveries => Quick ? 200_000 : 6_000_000;
+
+    /// <summary>Default timeout of every ask the harness makes.</summary>
+    public TimeSpan AskTimeout => TimeSpan.FromSeconds(30);
+}

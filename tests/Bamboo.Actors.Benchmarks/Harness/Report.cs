@@ -1,0 +1,39 @@
+namespace Bamboo.Actors.Benchmarks.Harness;
+
+/// <summary>Writes scenario headings, tables and notes to standard output as markdown.</summary>
+public static class Report
+{
+    /// <summary>Starts a scenario section.</summary>
+    public static void Heading(string title, BenchOptions options)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## {title}");
+        Console.WriteLine();
+        Console.WriteLine($"> {MachineInfo.Describe(options)}");
+        Console.WriteLine();
+    }
+
+    /// <summary>Prints a table followed by a blank line.</summary>
+    public static void Table(MarkdownTable table)
+    {
+        Console.Write(table.ToString());
+        Console.WriteLine();
+    }
+
+    /// <summary>Prints a note line.</summary>
+    public static void Note(string text) => Console.WriteLine($"- {text}");
+
+    /// <summary>Failures so far; the process exits non-zero when there is any, after printing every table.</summary>
+    public static List<string> Failures { get; } = [];
+
+    /// <summary>Records a failed measurement and prints it as a note.</summary>
+    public static void Failure(string what, Exception exception)
+    {
+        var text = $"{what} FAILED: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+        Failures.Add(text);
+        Progress(text);
+    }
+
+    /// <summary>Progress on standard error, so standard output stays a clean markdown document.</summary>
+    public static void Progress(string text) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Bamboo.Actors.Benchmarks.Harness;
+using Bamboo.Actors.Benchmarks.Micro;
+using Bamboo.Actors.Benchmarks.Scenarios;
+
+var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["lifecycle"] = (o, _) => LifecycleScenario.RunAsync(o),
+    ["latency"] = (o, _) => LatencyScenario.RunAsync(o),
+    ["sharded"] = (o, _) => ShardedScenario.RunAsync(o),
+    ["memory"] = (o, _) => MemoryScenario.RunAsync(o),
+    ["fanout"] = (o, _) => FanoutScenario.RunAsync(o),
+    ["micro"] = (o, rest) =>
+    {
+        MicroScenario.Run(o, rest);
+        return Task.CompletedTask;
+    },
+};
+
+var quick = args.Contains("--quick", StringComparer.OrdinalIgnoreCase);
+var targets = args.FirstOrDefault(a => a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase))?["--targets=".Length..]
+    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet() ?? [];
+var load = args.FirstOrDefault(a => a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)) is { } loadArg
+    ? double.Parse(loadArg["--load=".Length..], System.Globalization.CultureInfo.InvariantCulture)
+    : 0.5;
+var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase) &&
+                                 !a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase) &&
+                                 !a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)).ToArray();
+if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
+    return 2;
+}
+
+var options = new BenchOptions(quick) { Targets = targets, LatencyLoad = load };
+var selected = positional[0] == "all" ? scenarios.Keys.ToArray() : [positional[0]];
+var rest = positional.Skip(1).ToArray();
+var clock = Stopwatch.StartNew();
+Console.WriteLine($"# Bamboo.Actors benchmarks: {string.Join(", ", selected)}{(quick ? " (quick)" : "")}");
+Console.WriteLine();
+Console.WriteLine($"> {MachineInfo.Describe(options)}");
+foreach (var name in selected)
+{
+    var started = clock.Elapsed;
+    try
+    {
+        await scenarios[name](options, rest);
+    }
+    catch (Exception exception)
+    {
+        Report.Failure($"scenario {name}", exception);
+        Console.WriteLine();
+        Report.Note($"**{name} failed**: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}");
+    }
+    Report.Progress($"{name} took {(clock.Elapsed - started).TotalSeconds:0.0} s");
+}
+Console.WriteLine();
+Console.WriteLine($"Total time: {clock.Elapsed.TotalSeconds:0.0} s");
+foreach (var failure in Report.Failures) Console.WriteLine($"- FAILED: {failure}");
+return Report.Failures.Count == 0 ? 0 : 1;

@@ -1,0 +1,75 @@
+using Bamboo.Actors.Benchmarks.Harness;
+using Bamboo.Actors.Benchmarks.Targets;
+
+namespace Bamboo.Actors.Benchmarks.Scenarios;
+
+/// <summary>
+/// Scenario 2: reserve round-trip latency under open-loop load at 50% of the maximum cycle throughput measured just
+/// before, for the main implementations side by side. Each operation is a whole cycle; its reserve round trip is timed.
+/// </summary>
+public static class LatencyScenario
+{
+    /// <summary>Measures each target's maximum, then its latency at half of it.</summary>
+    public static async Task RunAsync(BenchOptions options)
+    {
+        Report.Heading($"Scenario 2 — reserve round-trip latency at {options.LatencyLoad:P0} of measured max throughput (open loop, HdrHistogram)", options);
+        var keys = BenchEvents.SessionIds(options.Sessions);
+        var targets = new (string Key, Func<Task<ILifecycleTarget>> Create)[]
+        {
+            ("a", () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout))),
+            ("b", () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout))),
+            ("c", () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget())),
+            ("d", async () => await OrleansTarget.StartAsync()),
+        };
+
+        var table = new MarkdownTable("implementation", "max cycles/s", "offered/s", "ops", "refused", "p50 µs", "p90 µs",
+            "p99 µs", "p99.9 µs", "max µs", "p50 µs from send", "p99 µs from send", "GC pause ms (count)");
+        foreach (var (_, create) in targets.Where(t => options.Runs(t.Key)))
+        {
+            var target = await create();
+            try
+            {
+                await MeasureAsync(target, keys, options, table);
+            }
+            catch (Exception exception)
+            {
+                Report.Failure($"latency {target.Name}", exception);
+                table.Row(target.Name, "failed: " + exception.GetType().Name);
+            }
+            finally
+            {
+                await target.DisposeAsync();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+        }
+        Report.Table(table);
+        Report.Note("Latency is measured from each reservation's intended start time (start + n / rate), so generator or " +
+                    "system stalls are charged to every request they delayed (no coordinated omission); " +
+                    "'from send' is the same round trip measured from the moment it was actually sent. The generator sleeps in " +
+                    "1 ms steps (spinning would take a core from the system under test), so intended-start latencies carry up to " +
+                    "about a millisecond of generator lateness; the from-send columns do not.");
+        Report.Note($"Each operation is a full cycle (its reserve round trip is timed); sessions are used round-robin over {keys.Length:N0}; " +
+                    $"{options.LatencyRun.TotalSeconds:0.#} s per implementation.");
+    }
+
+    private static async Task MeasureAsync(ILifecycleTarget target, string[] keys, BenchOptions options, MarkdownTable table)
+    {
+        Report.Progress($"latency: {target.Name} (max)");
+        var max = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure / 2,
+            key => target.CycleAsync(key));
+        var rate = max.PerSecond * options.LatencyLoad;
+        Report.Progress($"latency: {target.Name} at {rate:N0}/s");
+        var pause = GC.GetTotalPauseDuration();
+        var collections = GC.CollectionCount(0);
+        var latency = await OpenLoop.RunAsync(rate, options.LatencyRun, async (n, answered) =>
+        {
+            var handle = await target.ReserveAsync(keys[n % keys.Length]).ConfigureAwait(false);
+            answered();
+            return handle is not null && await target.CompleteAsync(handle).ConfigureAwait(false);
+        });
+        table.Row(target.Name, max.PerSecond, rate, latency.Completed, latency.Refused, latency.Percentile(50),
+            latency.Percentile(90), latency.Percentile(99), latency.Percentile(99.9), latency.Max,
+            (double)latency.FromSent.GetValueAtPercentile(50), (double)latency.FromSent.GetValueAtPercentile(99),
+            $"{(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:0} ({GC.CollectionCount(0) - collections})");
+    }
+}
