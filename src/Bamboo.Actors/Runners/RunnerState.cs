@@ -489,15 +489,7 @@ public sealed class RunnerState<TRef> where TRef : class
         return false;
     }
 
-    private void Add(RunnerEffect<TRef> effect)
-    {
-        if (_effects is null)
-        {
-            _effects = t_spareEffects ?? [];
-            t_spareEffects = null;
-        }
-        _effects.Add(effect);
-    }
+    private void Add(RunnerEffect<TRef> effect) => (_effects ??= []).Add(effect);
 
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {

@@ -156,6 +156,9 @@ public sealed class RunnerSupervisor : ReceiveActor
     private void HandlePassivate(Passivate passivate)
     {
         var entityId = Sender.Path.Name;
+        // A runner that stops right after asking (a durable runner whose journal failed) may have its Terminated handled
+        // first — system messages overtake ordinary ones. That request is moot: the next command starts a new runner.
+        if (!_children.TryGetValue(entityId, out var current) || !current.Equals(Sender)) return;
         if (!_passivating.TryAdd(entityId, [])) return;
         Sender.Tell(passivate.StopMessage);
     }
