@@ -26,13 +26,20 @@ public static class Report
     /// <summary>Failures so far; the process exits non-zero when there is any, after printing every table.</summary>
     public static List<string> Failures { get; } = [];
 
+    /// <summary>Failures of the systems Bamboo.Actors is compared with (seed port, Orleans, raw Akka). Reported like any
+    /// other; a quick run (a smoke test of the harness and of Bamboo.Actors) does not fail because of them.</summary>
+    public static List<string> ComparisonFailures { get; } = [];
+
     /// <summary>Records a failed measurement and prints it as a note.</summary>
-    public static void Failure(string what, Exception exception)
+    public static void Failure(string what, Exception exception, bool comparison = false)
     {
         var text = $"{what} FAILED: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
-        Failures.Add(text);
+        (comparison ? ComparisonFailures : Failures).Add(text);
         Progress(text);
     }
+
+    /// <summary>Whether a target key (a)–(e) is one of the compared systems rather than Bamboo.Actors itself.</summary>
+    public static bool IsComparison(string key) => key is not ("a" or "b");
 
     /// <summary>Progress on standard error, so standard output stays a clean markdown document.</summary>
     public static void Progress(string text) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");

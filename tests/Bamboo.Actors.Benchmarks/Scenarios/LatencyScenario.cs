@@ -24,7 +24,7 @@ public static class LatencyScenario
 
         var table = new MarkdownTable("implementation", "max cycles/s", "offered/s", "ops", "refused", "p50 µs", "p90 µs",
             "p99 µs", "p99.9 µs", "max µs", "p50 µs from send", "p99 µs from send", "GC pause ms (count)");
-        foreach (var (_, create) in targets.Where(t => options.Runs(t.Key)))
+        foreach (var (key, create) in targets.Where(t => options.Runs(t.Key)))
         {
             var target = await create();
             try
@@ -33,7 +33,7 @@ public static class LatencyScenario
             }
             catch (Exception exception)
             {
-                Report.Failure($"latency {target.Name}", exception);
+                Report.Failure($"latency {target.Name}", exception, Report.IsComparison(key));
                 table.Row(target.Name, "failed: " + exception.GetType().Name);
             }
             finally

@@ -37,7 +37,7 @@ public static class LifecycleScenario
             }
             catch (Exception exception)
             {
-                Report.Failure($"lifecycle ({key})", exception);
+                Report.Failure($"lifecycle ({key})", exception, Report.IsComparison(key));
                 table.Row($"({key})", "failed: " + exception.GetType().Name);
             }
         }
