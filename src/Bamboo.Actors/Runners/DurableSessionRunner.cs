@@ -56,9 +56,13 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
     private void Active()
     {
         Command<SessionRunner.Stop>(_ => Context.Stop(Self));
+        Command<SaveSnapshotSuccess>(_ => { });
+        // A snapshot only shortens recovery: the facts are all in the journal, so a failed save loses nothing.
+        Command<SaveSnapshotFailure>(failure => Log.Warning(failure.Cause, "Session {0} could not save a snapshot", _shell.State.SessionId));
         Command<ReceiveTimeout>(_ =>
         {
-            if (_shell.TryPassivate()) Become(Passivating);
+            // While facts are being written the session is not idle, whatever its memory already says.
+            if (_persistingFor is null && _shell.TryPassivate()) Become(Passivating);
         });
         CommandAny(message =>
         {
