@@ -13,8 +13,15 @@ public sealed class OutageJournal : MemoryJournal
 {
     public static volatile bool Down;
 
-    protected override Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken) =>
-        Down ? throw new InvalidOperationException("database is down") : base.WriteMessagesAsync(messages, cancellationToken);
+    /// <summary>While set, a failing write waits for it before it fails (a database that times out).</summary>
+    public static volatile TaskCompletionSource? Stall;
+
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        if (!Down) return await base.WriteMessagesAsync(messages, cancellationToken);
+        if (Stall is { } stall) await stall.Task;
+        throw new InvalidOperationException("database is down");
+    }
 }
 
 [CollectionDefinition(nameof(JournalFailureSpecs), DisableParallelization = true)]
@@ -36,6 +43,7 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
     public Task InitializeAsync()
     {
         OutageJournal.Down = false;
+        OutageJournal.Stall = null;
         _system = DurableSystem.Start(new BambooPersistenceOptions { Mode = BambooPersistenceMode.InMemory }, Hocon);
         return Task.CompletedTask;
     }
@@ -65,10 +73,15 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
     public async Task Should_answer_every_command_that_waited_behind_a_failed_write()
     {
         var run = await _system.Ask<Reserved>(new Reserve("s2"));
+        OutageJournal.Stall = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         OutageJournal.Down = true;
 
         var finalize = _system.Ask<IRunnerReply>(new Finalize("s2", run.RunId, RunOutcome.Completed));
         var waiting = Enumerable.Range(0, 10).Select(_ => _system.StatusAsync("s2")).ToList();
+        // The supervisor handles messages in order: once it answers for another session, it has handed the ten status
+        // requests to the runner, where they wait behind the write.
+        await _system.StatusAsync("elsewhere");
+        OutageJournal.Stall.SetResult();
 
         Assert.IsType<Unavailable>(await finalize);
         Assert.All(await Task.WhenAll(waiting), status => Assert.Equal((RunStatus.Running, run.RunId), (status.Status, status.RunId)));
@@ -77,6 +90,8 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
     public async Task DisposeAsync()
     {
         OutageJournal.Down = false;
+        OutageJournal.Stall?.TrySetResult();
+        OutageJournal.Stall = null;
         await _system.DisposeAsync();
     }
 }
