@@ -36,7 +36,7 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
             if (offer.Snapshot is DurableRunnerState<IActorRef> snapshot) state.Restore(snapshot);
         });
         Recover<RunnerFact<IActorRef>>(state.Apply);
-        Recover<RecoveryCompleted>(_ => Persist(_shell.Recovered()));
+        Recover<RecoveryCompleted>(_ => PersistThenApply(_shell.Recovered()));
         Become(Active);
     }
 
@@ -68,7 +68,7 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
         {
             if (_persistingFor is not null) Stash.Stash();
             else if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
-            else if (decision is { } decided) Persist(decided);
+            else if (decision is { } decided) PersistThenApply(decided);
         });
     }
 
@@ -83,7 +83,7 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
     /// message waits in this runner's stash, so nobody sees the state before it is durable; on a journal failure the
     /// waiting commands go back to the parent (see <see cref="Unrecorded"/>), none is lost.
     /// </summary>
-    private void Persist(RunnerDecision<IActorRef> decision)
+    private void PersistThenApply(RunnerDecision<IActorRef> decision)
     {
         if (decision.Facts.Count == 0)
         {
