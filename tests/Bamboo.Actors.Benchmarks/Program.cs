@@ -10,6 +10,8 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
     ["sharded"] = (o, _) => ShardedScenario.RunAsync(o),
     ["memory"] = (o, _) => MemoryScenario.RunAsync(o),
     ["fanout"] = (o, _) => FanoutScenario.RunAsync(o),
+    ["sse"] = (o, _) => SseScenario.RunAsync(o),
+    ["durable"] = (o, _) => DurableScenario.RunAsync(o),
     ["micro"] = (o, rest) =>
     {
         MicroScenario.Run(o, rest);
@@ -23,17 +25,21 @@ var targets = args.FirstOrDefault(a => a.StartsWith("--targets=", StringComparis
 var load = args.FirstOrDefault(a => a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)) is { } loadArg
     ? double.Parse(loadArg["--load=".Length..], System.Globalization.CultureInfo.InvariantCulture)
     : 0.5;
+var drivers = args.FirstOrDefault(a => a.StartsWith("--drivers=", StringComparison.OrdinalIgnoreCase)) is { } driversArg
+    ? int.Parse(driversArg["--drivers=".Length..], System.Globalization.CultureInfo.InvariantCulture)
+    : 64;
 var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase) &&
                                  !a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase) &&
+                                 !a.StartsWith("--drivers=", StringComparison.OrdinalIgnoreCase) &&
                                  !a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)).ToArray();
 if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5] [--drivers=64] [BenchmarkDotNet args for micro]");
     Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
     return 2;
 }
 
-var options = new BenchOptions(quick) { Targets = targets, LatencyLoad = load };
+var options = new BenchOptions(quick) { Targets = targets, LatencyLoad = load, Drivers = drivers };
 var selected = positional[0] == "all" ? scenarios.Keys.ToArray() : [positional[0]];
 var rest = positional.Skip(1).ToArray();
 var clock = Stopwatch.StartNew();

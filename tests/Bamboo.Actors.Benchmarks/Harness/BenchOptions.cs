@@ -17,8 +17,8 @@ public sealed record BenchOptions(bool Quick)
     /// <summary>Sessions the lifecycle drivers cycle over.</summary>
     public int Sessions => Quick ? 2_000 : 10_000;
 
-    /// <summary>Concurrent closed-loop drivers.</summary>
-    public int Drivers => 64;
+    /// <summary>Concurrent closed-loop drivers (default 64, from <c>--drivers=128</c>).</summary>
+    public int Drivers { get; init; } = 64;
 
     /// <summary>Closed-loop warm-up (also creates every session) before a measurement.</summary>
     public TimeSpan Warmup => Quick ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(3);
@@ -40,6 +40,26 @@ public sealed record BenchOptions(bool Quick)
 
     /// <summary>Deliveries aimed at per fan-out row (events published = this / subscribers).</summary>
     public long FanoutDeliveries => Quick ? 200_000 : 6_000_000;
+
+    /// <summary>Events per SSE run published through a lease (also the untimed warm-up pass).</summary>
+    public long SseEvents => Quick ? 20_000 : 1_000_000;
+
+    /// <summary>Events per SSE run published by the HTTP worker (one POST each).</summary>
+    public long SseWorkerEvents => Quick ? 2_000 : 100_000;
+
+    /// <summary>Runs per SSE row; the median is reported.</summary>
+    public int SseRepetitions => Quick ? 1 : 3;
+
+    /// <summary>Sessions the durable drivers cycle over (each is recovered from the journal on first use).</summary>
+    public int DurableSessions => Quick ? 64 : 1_000;
+
+    /// <summary>Warm-up of a durable closed loop. Longer than <see cref="Warmup"/>: the journal's write path (Akka.Persistence,
+    /// Akka.Streams, linq2db, the database driver) keeps the JIT busy for 10–15 s of load on 2 cores before it runs
+    /// optimized code, and the cycles/s measured before that are up to 40% lower.</summary>
+    public TimeSpan DurableWarmup => Quick ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(15);
+
+    /// <summary>Sessions created, then recovered by a new system, in the durable scenario.</summary>
+    public int RecoverySessions => Quick ? 100 : 10_000;
 
     /// <summary>Default timeout of every ask the harness makes.</summary>
     public TimeSpan AskTimeout => TimeSpan.FromSeconds(30);

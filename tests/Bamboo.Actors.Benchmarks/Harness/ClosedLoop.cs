@@ -10,7 +10,10 @@ namespace Bamboo.Actors.Benchmarks.Harness;
 /// <param name="AllocatedBytes">Bytes allocated by the whole process during the window.</param>
 /// <param name="Gen0">Gen-0 collections during the window.</param>
 /// <param name="Gen2">Gen-2 collections during the window.</param>
-public sealed record Throughput(long Operations, TimeSpan Elapsed, long Failures, double CpuPercent, long AllocatedBytes, int Gen0, int Gen2)
+/// <param name="MachineCpuPercent">CPU time of the whole machine (every process, e.g. a database server) over the window,
+/// as a percentage of all cores; NaN where <c>/proc/stat</c> is not available.</param>
+public sealed record Throughput(long Operations, TimeSpan Elapsed, long Failures, double CpuPercent, long AllocatedBytes, int Gen0, int Gen2,
+    double MachineCpuPercent = double.NaN)
 {
     /// <summary>Operations per second.</summary>
     public double PerSecond => Operations / Elapsed.TotalSeconds;
@@ -82,7 +85,8 @@ public static class ClosedLoop
 #pragma warning restore CS0169
     }
 
-    private sealed record Sample(long Completed, long Failed, long Timestamp, TimeSpan Cpu, long Allocated, int Gen0, int Gen2)
+    private sealed record Sample(long Completed, long Failed, long Timestamp, TimeSpan Cpu, long Allocated, int Gen0, int Gen2,
+        (long Busy, long Total)? Machine)
     {
         public static Sample Take(PaddedCounter[] completed, long[] failed) => new(
             completed.Sum(c => Volatile.Read(ref c.Value)),
@@ -91,14 +95,18 @@ public static class ClosedLoop
             Process.GetCurrentProcess().TotalProcessorTime,
             GC.GetTotalAllocatedBytes(precise: false),
             GC.CollectionCount(0),
-            GC.CollectionCount(2));
+            GC.CollectionCount(2),
+            MachineCpu.Read());
 
         public Throughput Since(Sample start)
         {
             var elapsed = Stopwatch.GetElapsedTime(start.Timestamp, Timestamp);
             var cpu = (Cpu - start.Cpu).TotalSeconds / elapsed.TotalSeconds / Environment.ProcessorCount * 100;
+            var machine = (Machine, start.Machine) is ({ } to, { } from) && to.Total > from.Total
+                ? 100.0 * (to.Busy - from.Busy) / (to.Total - from.Total)
+                : double.NaN;
             return new Throughput(Completed - start.Completed, elapsed, Failed - start.Failed, cpu,
-                Allocated - start.Allocated, Gen0 - start.Gen0, Gen2 - start.Gen2);
+                Allocated - start.Allocated, Gen0 - start.Gen0, Gen2 - start.Gen2, machine);
         }
     }
 }

@@ -2,11 +2,14 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using Akka.Hosting;
 using Bamboo.Actors.Configuration;
-using Bamboo.Actors.Routing;
+using Bamboo.Actors.Hosting;
+using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Bamboo.Actors.Benchmarks.Targets;
 
@@ -29,37 +32,59 @@ public static class BenchSystems
         return (system, supervisor);
     }
 
+    /// <summary>
+    /// A local ActorSystem with a <see cref="RunnerSupervisor"/> named <c>runners</c> whose sessions persist as
+    /// <paramref name="persistence"/> says, configured the way hosting configures it (<see cref="BambooPersistence.ToHocon"/>:
+    /// plugins, durable flag; for SQLite also the data folder and write-ahead logging).
+    /// </summary>
+    public static (ActorSystem System, IActorRef Supervisor, RunnerSettings Settings) CreateDurable(string name, BambooPersistenceOptions persistence)
+    {
+        var system = ActorSystem.Create(name, BambooPersistence.ToHocon(persistence).WithFallback(Config(null)));
+        var settings = BambooConfig.RunnerSettings(system);
+        if (settings.Durable != (persistence.Mode != BambooPersistenceMode.None))
+            throw new InvalidOperationException($"sessions of {name} are {(settings.Durable ? "" : "not ")}durable against {persistence.Mode}");
+        return (system, system.ActorOf(RunnerSupervisor.Props(settings), "runners"), settings);
+    }
+
     /// <summary>A plain ActorSystem (no runners) with the quiet logging settings.</summary>
     public static ActorSystem CreatePlain(string name) => ActorSystem.Create(name, ConfigurationFactory.ParseString(Quiet));
 
     /// <summary>
-    /// A single-node cluster (loopback, ephemeral port, joined to itself) with the session runners as entities of a shard
-    /// region routed by <see cref="SessionMessageExtractor"/>, and a <see cref="RunnerSupervisor"/> forwarding to it.
+    /// The runners hosted the way a service hosts them: <c>AddAkka(...)</c> with <c>WithBambooRunners</c> (and, when
+    /// <paramref name="sharded"/>, <c>WithBambooCluster</c> on 127.0.0.1 with a free port, joined to itself, and
+    /// <c>o.Sharded = true</c>), sessions explicitly not durable (<c>Persistence.Mode = None</c>). Returns once the
+    /// supervisor is registered and, sharded, the node is up.
     /// </summary>
-    public static async Task<(ActorSystem System, IActorRef Supervisor)> CreateShardedAsync(string name)
+    public static async Task<HostedRunners> StartHostedAsync(string name, bool sharded)
     {
-        var config = ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = {{FreePort()}}
-            akka.cluster.min-nr-of-members = 1
-            akka.cluster.sharding.state-store-mode = ddata
-            akka.cluster.sharding.remember-entities = off
-            """).WithFallback(Config(null));
-        var system = ActorSystem.Create(name, config);
-        var cluster = Cluster.Get(system);
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        await cluster.JoinAsync(cluster.SelfAddress).ConfigureAwait(false);
-        await up.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-
-        var settings = BambooConfig.RunnerSettings(system);
-        var region = await ClusterSharding.Get(system).StartAsync(
-            "bamboo-sessions",
-            entityId => SessionRunner.PropsForEntity(entityId, settings),
-            ClusterShardingSettings.Create(system),
-            new SessionMessageExtractor()).ConfigureAwait(false);
-        return (system, system.ActorOf(RunnerSupervisor.PropsForShardRegion(region), "runners"));
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = name });
+        builder.Services.AddAkka(name, (akka, _) =>
+        {
+            akka.AddHocon(ConfigurationFactory.ParseString(Quiet), HoconAddMode.Prepend);
+            if (sharded) akka.WithBambooCluster(new BambooClusterOptions { Enabled = true, Hostname = "127.0.0.1", Port = 0 });
+            akka.WithBambooRunners(options =>
+            {
+                options.Sharded = sharded;
+                options.Persistence.Mode = BambooPersistenceMode.None;
+            });
+        });
+        var host = builder.Build();
+        await host.StartAsync().ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        if (BambooConfig.RunnerSettings(system).Durable)
+            throw new InvalidOperationException($"sessions of {name} are durable; this comparison is of in-memory sessions");
+        if (sharded)
+        {
+            var cluster = Cluster.Get(system);
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            await cluster.JoinAsync(cluster.SelfAddress).ConfigureAwait(false);
+            await up.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        var supervisor = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<RunnerSupervisor>().ConfigureAwait(false);
+        // The first command waits for the shard coordinator (a cluster singleton) to come up; the measurement should not.
+        if (sharded) await supervisor.Ask<RunnerReplies.RunnerSnapshot>(new RunnerCommands.GetStatus("startup-probe"), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return new HostedRunners(host, system, supervisor);
     }
 
     /// <summary>Stops a system and waits until every actor has stopped (a million of them can outlast the shutdown
@@ -84,5 +109,23 @@ public static class BenchSystems
         if (idleTimeout is { } idle)
             config = ConfigurationFactory.ParseString($"bamboo.runners.idle-timeout = {(long)idle.TotalMilliseconds}ms").WithFallback(config);
         return config.WithFallback(BambooConfig.Default);
+    }
+}
+
+/// <summary>Runners in a generic host (see <see cref="BenchSystems.StartHostedAsync"/>).</summary>
+public sealed class HostedRunners(IHost host, ActorSystem system, IActorRef supervisor) : IAsyncDisposable
+{
+    /// <summary>The host's ActorSystem.</summary>
+    public ActorSystem System => system;
+
+    /// <summary>The registered <see cref="RunnerSupervisor"/> (in front of the shard region when sharded).</summary>
+    public IActorRef Supervisor => supervisor;
+
+    /// <summary>Stops the host (CoordinatedShutdown: a sharded node leaves the cluster) and waits for the system.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token).ConfigureAwait(false);
+        await system.WhenTerminated.WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+        host.Dispose();
     }
 }

@@ -13,6 +13,12 @@ namespace Bamboo.Actors.Benchmarks.Targets;
 public sealed class SupervisorTarget(string name, ActorSystem system, IActorRef supervisor, TimeSpan askTimeout, bool ownsSystem = true)
     : ILifecycleTarget
 {
+    private readonly IAsyncDisposable? _host;
+
+    /// <summary>Runners in a generic host; disposing the target stops the host.</summary>
+    public SupervisorTarget(string name, HostedRunners hosted, TimeSpan askTimeout)
+        : this(name, hosted.System, hosted.Supervisor, askTimeout, ownsSystem: false) => _host = hosted;
+
     /// <inheritdoc />
     public string Name => name;
 
@@ -49,6 +55,7 @@ public sealed class SupervisorTarget(string name, ActorSystem system, IActorRef 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (ownsSystem) await BenchSystems.TerminateAsync(system).ConfigureAwait(false);
+        if (_host is not null) await _host.DisposeAsync().ConfigureAwait(false);
+        else if (ownsSystem) await BenchSystems.TerminateAsync(system).ConfigureAwait(false);
     }
 }
