@@ -14,7 +14,7 @@ namespace Bamboo.Actors.Runners;
 /// whose executor is gone — or that had none and whose deadline passed — ends as <c>Error("lost on restart")</c>.
 /// Progress events stay in the in-memory replay ring; after a restart, a cursor replay reports them as a gap.
 /// </summary>
-public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
+public sealed class DurableSessionRunner : UntypedPersistentActor
 {
     private readonly RunnerShell _shell;
     private readonly RunnerSettings _settings;
@@ -28,16 +28,7 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
         PersistenceId = PersistenceIdOf(entityId);
         if (settings.JournalPluginId.Length > 0) JournalPluginId = settings.JournalPluginId;
         if (settings.SnapshotPluginId.Length > 0) SnapshotPluginId = settings.SnapshotPluginId;
-        var state = new RunnerState<IActorRef>(SessionIds.FromEntityId(entityId), settings, durable: true);
-        _shell = new RunnerShell(Context, this, state, settings);
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is DurableRunnerState<IActorRef> snapshot) state.Restore(snapshot);
-        });
-        Recover<RunnerFact<IActorRef>>(state.Apply);
-        Recover<RecoveryCompleted>(_ => PersistThenApply(_shell.Recovered()));
-        Become(Active);
+        _shell = new RunnerShell(Context, new RunnerState<IActorRef>(SessionIds.FromEntityId(entityId), settings, durable: true), settings);
     }
 
     /// <summary>Props for the durable runner of the entity <paramref name="entityId"/>.</summary>
@@ -50,32 +41,54 @@ public sealed class DurableSessionRunner : ReceivePersistentActor, IWithTimers
     /// <inheritdoc />
     public override string PersistenceId { get; }
 
+    // Untyped handlers with one switch each, as in SessionRunner: no per-instance handler tables.
     /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    private void Active()
+    protected override void OnRecover(object message)
     {
-        Command<SessionRunner.Stop>(_ => Context.Stop(Self));
-        Command<SaveSnapshotSuccess>(_ => { });
-        // A snapshot only shortens recovery: the facts are all in the journal, so a failed save loses nothing.
-        Command<SaveSnapshotFailure>(failure => Log.Warning(failure.Cause, "Session {0} could not save a snapshot", _shell.State.SessionId));
-        Command<ReceiveTimeout>(_ =>
+        switch (message)
         {
-            // While facts are being written the session is not idle, whatever its memory already says.
-            if (_persistingFor is null && _shell.TryPassivate()) Become(Passivating);
-        });
-        CommandAny(message =>
-        {
-            if (_persistingFor is not null) Stash.Stash();
-            else if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
-            else if (decision is { } decided) PersistThenApply(decided);
-        });
+            case SnapshotOffer { Snapshot: DurableRunnerState<IActorRef> snapshot }:
+                _shell.State.Restore(snapshot);
+                break;
+            case RunnerFact<IActorRef> fact:
+                _shell.State.Apply(fact);
+                break;
+            case RecoveryCompleted:
+                PersistThenApply(_shell.Recovered());
+                break;
+        }
     }
 
-    private void Passivating()
+    /// <inheritdoc />
+    protected override void OnCommand(object message)
     {
-        Command<SessionRunner.Stop>(_ => Context.Stop(Self));
-        CommandAny(_shell.ForwardWhilePassivating);
+        switch (message)
+        {
+            case SessionRunner.Stop:
+                Context.Stop(Self);
+                break;
+            case SaveSnapshotSuccess:
+                break;
+            case SaveSnapshotFailure failure:
+                // A snapshot only shortens recovery: the facts are all in the journal, so a failed save loses nothing.
+                Log.Warning(failure.Cause, "Session {0} could not save a snapshot", _shell.State.SessionId);
+                break;
+            case ReceiveTimeout:
+                // While facts are being written the session is not idle, whatever its memory already says.
+                if (_persistingFor is null && _shell.TryPassivate()) Become(Passivating);
+                break;
+            default:
+                if (_persistingFor is not null) Stash.Stash();
+                else if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
+                else if (decision is { } decided) PersistThenApply(decided);
+                break;
+        }
+    }
+
+    private void Passivating(object message)
+    {
+        if (message is SessionRunner.Stop) Context.Stop(Self);
+        else _shell.ForwardWhilePassivating(message);
     }
 
     /// <summary>

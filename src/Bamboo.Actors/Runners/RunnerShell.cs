@@ -17,21 +17,20 @@ namespace Bamboo.Actors.Runners;
 /// </summary>
 internal sealed class RunnerShell
 {
-    private const string DeadlineTimer = "deadline";
-    private const string GraceTimer = "grace";
-
     private readonly IActorContext _context;
-    private readonly IWithTimers _timers;
     private readonly RunnerSettings _settings;
-    private readonly HashSet<IActorRef> _subscribers = [];
-    private readonly List<IActorRef> _drainWaiters = [];
+    private HashSet<IActorRef>? _subscribers; // most sessions never have one
+    private List<IActorRef>? _drainWaiters; // only while the system shuts down
     private readonly ILoggingAdapter _log;
     private string? _startedRunId;
+    // The run's one pending timer (its deadline, then the grace after it). A plain scheduler registration rather than
+    // IWithTimers, whose TimerScheduler every instance would carry from creation; a tick that was already on its way
+    // when the timer was replaced or cancelled is harmless, because the state fences ticks by run id.
+    private ICancelable? _runTimer;
 
-    public RunnerShell(IActorContext context, IWithTimers timers, RunnerState<IActorRef> state, RunnerSettings settings)
+    public RunnerShell(IActorContext context, RunnerState<IActorRef> state, RunnerSettings settings)
     {
         _context = context;
-        _timers = timers;
         _settings = settings;
         _log = context.GetLogger();
         State = state;
@@ -70,7 +69,7 @@ internal sealed class RunnerShell
         switch (message)
         {
             case GetStatus:
-                Sender.Tell(State.Snapshot(_subscribers.Count));
+                Sender.Tell(State.Snapshot(SubscriberCount));
                 return true;
             case Subscribe subscribe:
                 Subscribe(subscribe);
@@ -89,15 +88,17 @@ internal sealed class RunnerShell
         if (decision.Reply is { } reply) Sender.Tell(reply);
         foreach (var effect in decision.Effects) Apply(effect);
         UpdateIdleTimeout();
-        if (_drainWaiters.Count > 0 && State.IsIdle)
+        if (_drainWaiters is not null && State.IsIdle)
         {
             foreach (var waiter in _drainWaiters) waiter.Tell(SessionRunner.Drained.Instance);
-            _drainWaiters.Clear();
+            _drainWaiters = null;
         }
     }
 
     /// <summary>No run, nothing queued, no subscriber: nothing is lost if the session leaves memory.</summary>
-    public bool IsIdle => State.IsIdle && _subscribers.Count == 0;
+    public bool IsIdle => State.IsIdle && SubscriberCount == 0;
+
+    private int SubscriberCount => _subscribers?.Count ?? 0;
 
     /// <summary>Recovery of a durable runner finished: the state settles what the restart broke.</summary>
     public RunnerDecision<IActorRef> Recovered()
@@ -154,6 +155,7 @@ internal sealed class RunnerShell
     public void Stopped(bool abandon, string reason)
     {
         BambooMetrics.SessionsLive.Add(-1);
+        CancelRunTimer();
         if (!abandon || State.IsIdle) return;
         foreach (var effect in State.Abandon(reason, Now).Effects)
         {
@@ -184,13 +186,13 @@ internal sealed class RunnerShell
     private RunnerDecision<IActorRef> ExecutorOrSubscriberTerminated(IActorRef actor)
     {
         // One actor may be both a subscriber and an executor: both roles end.
-        _subscribers.Remove(actor);
+        _subscribers?.Remove(actor);
         return State.ExecutorTerminated(actor, Now);
     }
 
     private RunnerDecision<IActorRef> Drain(SessionRunner.Drain drain)
     {
-        _drainWaiters.Add(Sender);
+        (_drainWaiters ??= []).Add(Sender);
         return State.Drain(drain.Reason, Now);
     }
 
@@ -199,13 +201,13 @@ internal sealed class RunnerShell
         Sender.Tell(new Subscribed(SessionId, State.LastSequence));
         // Replay and subscription happen in one message, so live events follow the replay with no gap or duplicate.
         foreach (var evt in State.Replay(command.AfterSequence)) command.Subscriber.Tell(evt, Self);
-        if (_subscribers.Add(command.Subscriber)) _context.Watch(command.Subscriber);
+        if ((_subscribers ??= []).Add(command.Subscriber)) _context.Watch(command.Subscriber);
         UpdateIdleTimeout();
     }
 
     private void Unsubscribe(Unsubscribe command)
     {
-        if (_subscribers.Remove(command.Subscriber) && !State.IsExecutor(command.Subscriber)) _context.Unwatch(command.Subscriber);
+        if (_subscribers?.Remove(command.Subscriber) == true && !State.IsExecutor(command.Subscriber)) _context.Unwatch(command.Subscriber);
         Sender.Tell(new Unsubscribed(SessionId));
         UpdateIdleTimeout();
     }
@@ -216,13 +218,16 @@ internal sealed class RunnerShell
         {
             case RunnerEffect<IActorRef>.Emit emit:
                 _context.System.EventStream.Publish(emit.Event);
-                foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
+                if (_subscribers is not null)
+                {
+                    foreach (var subscriber in _subscribers) subscriber.Tell(emit.Event, Self);
+                }
                 Observe(emit.Event);
                 break;
             case RunnerEffect<IActorRef>.Watch watch:
                 _context.Watch(watch.Executor);
                 break;
-            case RunnerEffect<IActorRef>.Unwatch unwatch when !_subscribers.Contains(unwatch.Executor):
+            case RunnerEffect<IActorRef>.Unwatch unwatch when _subscribers?.Contains(unwatch.Executor) != true:
                 _context.Unwatch(unwatch.Executor);
                 break;
             case RunnerEffect<IActorRef>.SignalCancel signal:
@@ -232,14 +237,13 @@ internal sealed class RunnerShell
                 notify.Target.Tell(notify.Message, Self);
                 break;
             case RunnerEffect<IActorRef>.ScheduleDeadline deadline:
-                _timers.Timers.StartSingleTimer(DeadlineTimer, new DeadlineTick(deadline.RunId), deadline.After);
+                StartRunTimer(deadline.After, new DeadlineTick(deadline.RunId));
                 break;
             case RunnerEffect<IActorRef>.ScheduleGrace grace:
-                _timers.Timers.StartSingleTimer(GraceTimer, new GraceTick(grace.RunId), grace.After);
+                StartRunTimer(grace.After, new GraceTick(grace.RunId));
                 break;
             case RunnerEffect<IActorRef>.CancelTimers:
-                _timers.Timers.Cancel(DeadlineTimer);
-                _timers.Timers.Cancel(GraceTimer);
+                CancelRunTimer();
                 break;
         }
     }
@@ -268,6 +272,18 @@ internal sealed class RunnerShell
                     evt.RunId, SessionId, finished.Status, finished.Error ?? "");
                 break;
         }
+    }
+
+    private void StartRunTimer(TimeSpan after, object tick)
+    {
+        _runTimer?.Cancel();
+        _runTimer = _context.System.Scheduler.ScheduleTellOnceCancelable(after, Self, tick, Self);
+    }
+
+    private void CancelRunTimer()
+    {
+        _runTimer?.Cancel();
+        _runTimer = null;
     }
 
     private void UpdateIdleTimeout() => _context.SetReceiveTimeout(IsIdle ? _settings.IdleTimeout : null);

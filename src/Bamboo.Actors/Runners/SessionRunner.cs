@@ -9,17 +9,14 @@ namespace Bamboo.Actors.Runners;
 /// The same actor is a child of the local <see cref="RunnerSupervisor"/> or an entity of the cluster shard region.
 /// With durable settings, <see cref="PropsForEntity"/> creates the event-sourced <see cref="DurableSessionRunner"/> instead.
 /// </summary>
-public sealed class SessionRunner : ReceiveActor, IWithTimers
+public sealed class SessionRunner : UntypedActor
 {
     private readonly RunnerShell _shell;
     private string _stopReason = "session stopped";
 
     /// <summary>Creates the in-memory runner of <paramref name="sessionId"/>.</summary>
-    public SessionRunner(string sessionId, RunnerSettings settings)
-    {
-        _shell = new RunnerShell(Context, this, new RunnerState<IActorRef>(sessionId, settings), settings);
-        Become(Active);
-    }
+    public SessionRunner(string sessionId, RunnerSettings settings) =>
+        _shell = new RunnerShell(Context, new RunnerState<IActorRef>(sessionId, settings), settings);
 
     /// <summary>Props for the in-memory runner of <paramref name="sessionId"/>.</summary>
     public static Props Props(string sessionId, RunnerSettings settings) =>
@@ -33,27 +30,30 @@ public sealed class SessionRunner : ReceiveActor, IWithTimers
         ? DurableSessionRunner.Props(entityId, settings)
         : Props(SessionIds.FromEntityId(entityId), settings);
 
+    // An UntypedActor with one switch rather than a ReceiveActor: a ReceiveActor keeps its handlers (a delegate, a
+    // typed wrapper and a capture per Receive) in every instance, several hundred bytes per live session.
     /// <inheritdoc />
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    private void Active()
+    protected override void OnReceive(object message)
     {
-        Receive<Stop>(_ => Context.Stop(Self));
-        Receive<ReceiveTimeout>(_ =>
+        switch (message)
         {
-            if (_shell.TryPassivate()) Become(Passivating);
-        });
-        ReceiveAny(message =>
-        {
-            if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
-            else if (decision is { } decided) _shell.Apply(decided);
-        });
+            case Stop:
+                Context.Stop(Self);
+                break;
+            case ReceiveTimeout:
+                if (_shell.TryPassivate()) Become(Passivating);
+                break;
+            default:
+                if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
+                else if (decision is { } decided) _shell.Apply(decided);
+                break;
+        }
     }
 
-    private void Passivating()
+    private void Passivating(object message)
     {
-        Receive<Stop>(_ => Context.Stop(Self));
-        ReceiveAny(_shell.ForwardWhilePassivating);
+        if (message is Stop) Context.Stop(Self);
+        else _shell.ForwardWhilePassivating(message);
     }
 
     /// <inheritdoc />
