@@ -12,8 +12,10 @@ namespace Bamboo.Actors.Benchmarks.Harness;
 /// <param name="Gen2">Gen-2 collections during the window.</param>
 /// <param name="MachineCpuPercent">CPU time of the whole machine (every process, e.g. a database server) over the window,
 /// as a percentage of all cores; NaN where <c>/proc/stat</c> is not available.</param>
+/// <param name="Errors">Operations that threw (e.g. a request timeout) over the whole run, warm-up included.</param>
+/// <param name="FirstError">The first of those, as "type: message".</param>
 public sealed record Throughput(long Operations, TimeSpan Elapsed, long Failures, double CpuPercent, long AllocatedBytes, int Gen0, int Gen2,
-    double MachineCpuPercent = double.NaN)
+    double MachineCpuPercent = double.NaN, long Errors = 0, string? FirstError = null)
 {
     /// <summary>Operations per second.</summary>
     public double PerSecond => Operations / Elapsed.TotalSeconds;
@@ -41,13 +43,26 @@ public static class ClosedLoop
     {
         var completed = new PaddedCounter[drivers];
         var failed = new long[drivers];
+        long errors = 0;
+        string? firstError = null;
         using var stop = new CancellationTokenSource();
         var loops = Enumerable.Range(0, drivers).Select(driver => Task.Run(async () =>
         {
             var index = driver;
             while (!stop.IsCancellationRequested)
             {
-                if (!await operation(keys[index]).ConfigureAwait(false)) Interlocked.Increment(ref failed[driver]);
+                bool ok;
+                try
+                {
+                    ok = await operation(keys[index]).ConfigureAwait(false);
+                }
+                catch (Exception exception)
+                {
+                    // Counted, and the driver goes on: one lost reply must not void the whole measurement.
+                    ok = false;
+                    if (Interlocked.Increment(ref errors) == 1) firstError = $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+                }
+                if (!ok) Interlocked.Increment(ref failed[driver]);
                 Interlocked.Increment(ref completed[driver].Value);
                 index += drivers;
                 if (index >= keys.Length) index = driver;
@@ -71,7 +86,7 @@ public static class ClosedLoop
         var median = windows[windows.Count / 2];
         Report.Progress($"  measured: {samples[^1].Completed - samples[0].Completed:N0} operations in {Windows} windows, " +
                         $"median {median.PerSecond:N0}/s (min {windows[0].PerSecond:N0}, max {windows[^1].PerSecond:N0})");
-        return median;
+        return median with { Errors = Interlocked.Read(ref errors), FirstError = firstError };
     }
 
     /// <summary>Measurement windows per run; the median one is reported.</summary>

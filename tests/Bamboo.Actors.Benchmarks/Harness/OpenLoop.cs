@@ -4,7 +4,8 @@ using HdrHistogram;
 namespace Bamboo.Actors.Benchmarks.Harness;
 
 /// <summary>The latency distribution of an open-loop run, in microseconds.</summary>
-public sealed record Latency(long Started, long Completed, long Refused, long Late, HistogramBase FromIntended, HistogramBase FromSent)
+public sealed record Latency(long Started, long Completed, long Refused, long Late, HistogramBase FromIntended, HistogramBase FromSent,
+    long Errors = 0, string? FirstError = null)
 {
     /// <summary>A percentile (0–100) of the latency measured from each operation's intended start.</summary>
     public double Percentile(double percentile) => FromIntended.GetValueAtPercentile(percentile);
@@ -29,7 +30,8 @@ public static class OpenLoop
     {
         var fromIntended = new LongConcurrentHistogram(1, HighestMicros, 3);
         var fromSent = new LongConcurrentHistogram(1, HighestMicros, 3);
-        long started = 0, completed = 0, refused = 0, late = 0, inFlight = 0;
+        long started = 0, completed = 0, refused = 0, late = 0, inFlight = 0, errors = 0;
+        string? firstError = null;
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var ticksPerMicro = Stopwatch.Frequency / 1_000_000.0;
         var interval = Stopwatch.Frequency / rate;
@@ -50,6 +52,11 @@ public static class OpenLoop
                 }).ConfigureAwait(false);
                 if (!ok) Interlocked.Increment(ref refused);
                 Interlocked.Increment(ref completed);
+            }
+            catch (Exception exception)
+            {
+                // Counted and reported; it has no latency to record.
+                if (Interlocked.Increment(ref errors) == 1) firstError = $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
             }
             finally
             {
@@ -84,6 +91,6 @@ public static class OpenLoop
 
         await Task.Run(Generate).ConfigureAwait(false);
         await drained.Task.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-        return new Latency(started, completed, refused, late, fromIntended, fromSent);
+        return new Latency(started, completed, refused, late, fromIntended, fromSent, Interlocked.Read(ref errors), firstError);
     }
 }

@@ -33,7 +33,24 @@ public static class Report
     /// <summary>Records a failed measurement and prints it as a note.</summary>
     public static void Failure(string what, Exception exception, bool comparison = false)
     {
-        var text = $"{what} FAILED: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+        Failure($"{what} FAILED: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}", comparison);
+    }
+
+    /// <summary>
+    /// Records operations of a closed loop that threw (see <see cref="Throughput.Errors"/>) as a failed measurement; the
+    /// measurement itself still stands. Returns a note for the table, or null when nothing threw.
+    /// </summary>
+    public static string? Errors(string what, Throughput result, bool comparison = false)
+    {
+        if (result.Errors == 0) return null;
+        var text = $"{what}: {result.Errors:N0} operation(s) threw during the run, warm-up included (first: {result.FirstError})";
+        Failure(text, comparison);
+        return text;
+    }
+
+    /// <summary>Records a failure described by <paramref name="text"/>.</summary>
+    public static void Failure(string text, bool comparison)
+    {
         (comparison ? ComparisonFailures : Failures).Add(text);
         Progress(text);
     }

@@ -171,6 +171,7 @@ public static class DurableScenario
             var result = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure, async key =>
                 await writers[key].Ask<object>(JournalWriter.Write.Instance, options.AskTimeout).ConfigureAwait(false) == JournalWriter.Written.Instance);
             Report.Progress($"  {result.PerSecond:N0} events/s");
+            Report.Errors($"durable: journal alone, {store.Name}", result);
             return result;
         }
         finally

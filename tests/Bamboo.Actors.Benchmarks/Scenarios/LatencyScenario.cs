@@ -24,12 +24,13 @@ public static class LatencyScenario
 
         var table = new MarkdownTable("implementation", "max cycles/s", "offered/s", "ops", "refused", "p50 µs", "p90 µs",
             "p99 µs", "p99.9 µs", "max µs", "p50 µs from send", "p99 µs from send", "GC pause ms (count)");
+        var errors = new List<string>();
         foreach (var (key, create) in targets.Where(t => options.Runs(t.Key)))
         {
             var target = await create();
             try
             {
-                await MeasureAsync(target, keys, options, table);
+                await MeasureAsync(target, keys, options, table, Report.IsComparison(key), errors);
             }
             catch (Exception exception)
             {
@@ -43,6 +44,7 @@ public static class LatencyScenario
             }
         }
         Report.Table(table);
+        foreach (var error in errors) Report.Note($"**{error}**");
         Report.Note("Latency is measured from each reservation's intended start time (start + n / rate), so generator or " +
                     "system stalls are charged to every request they delayed (no coordinated omission); " +
                     "'from send' is the same round trip measured from the moment it was actually sent. The generator sleeps in " +
@@ -52,11 +54,13 @@ public static class LatencyScenario
                     $"{options.LatencyRun.TotalSeconds:0.#} s per implementation.");
     }
 
-    private static async Task MeasureAsync(ILifecycleTarget target, string[] keys, BenchOptions options, MarkdownTable table)
+    private static async Task MeasureAsync(ILifecycleTarget target, string[] keys, BenchOptions options, MarkdownTable table,
+        bool comparison, List<string> errors)
     {
         Report.Progress($"latency: {target.Name} (max)");
         var max = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure / 2,
             key => target.CycleAsync(key));
+        if (Report.Errors($"latency {target.Name} (max)", max, comparison) is { } maxError) errors.Add(maxError);
         var rate = max.PerSecond * options.LatencyLoad;
         Report.Progress($"latency: {target.Name} at {rate:N0}/s");
         var pause = GC.GetTotalPauseDuration();
@@ -67,6 +71,12 @@ public static class LatencyScenario
             answered();
             return handle is not null && await target.CompleteAsync(handle).ConfigureAwait(false);
         });
+        if (latency.Errors > 0)
+        {
+            var text = $"latency {target.Name}: {latency.Errors:N0} operation(s) threw (first: {latency.FirstError})";
+            Report.Failure(text, comparison);
+            errors.Add(text);
+        }
         table.Row(target.Name, max.PerSecond, rate, latency.Completed, latency.Refused, latency.Percentile(50),
             latency.Percentile(90), latency.Percentile(99), latency.Percentile(99.9), latency.Max,
             (double)latency.FromSent.GetValueAtPercentile(50), (double)latency.FromSent.GetValueAtPercentile(99),

@@ -26,14 +26,16 @@ public static class LifecycleScenario
         var table = new MarkdownTable("implementation", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle", "gen0 GCs", "gen2 GCs");
         var rates = new Dictionary<string, double>();
         var cpu = new Dictionary<string, double>();
+        var errors = new List<string>();
         foreach (var (key, create) in targets.Where(t => options.Runs(t.Key)))
         {
             try
             {
-                var (name, result) = await MeasureAsync(create, keys, options);
+                var (name, result) = await MeasureAsync(create, keys, options, comparison: Report.IsComparison(key));
                 rates[key] = result.PerSecond;
                 cpu[key] = result.CpuMicrosPerOperation;
                 table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation, result.Gen0, result.Gen2);
+                if (result.Errors > 0) errors.Add($"({key}): {result.Errors:N0} operation(s) threw, warm-up included (first: {result.FirstError})");
             }
             catch (Exception exception)
             {
@@ -42,6 +44,7 @@ public static class LifecycleScenario
             }
         }
         Report.Table(table);
+        foreach (var error in errors) Report.Note($"**{error}**");
         if (rates.Count < 2) return;
 
         Report.Table(new MarkdownTable("ratio", "by cycles/s", "by CPU µs/cycle", "target", "met (by rate / by CPU)")
@@ -58,9 +61,10 @@ public static class LifecycleScenario
                     "CPU µs/cycle is the steadier figure on a shared machine: the rate also falls when other processes take the cores.");
     }
 
-    /// <summary>Creates a target, runs the closed loop on it, disposes it.</summary>
+    /// <summary>Creates a target, runs the closed loop on it, disposes it. Operations that threw are recorded as a failure
+    /// (of a compared system when <paramref name="comparison"/>), and the measurement stands.</summary>
     public static async Task<(string Name, Throughput Result)> MeasureAsync(Func<Task<ILifecycleTarget>> create, string[] keys,
-        BenchOptions options, TimeSpan? warmup = null, TimeSpan? measure = null)
+        BenchOptions options, TimeSpan? warmup = null, TimeSpan? measure = null, bool comparison = false)
     {
         var target = await create();
         try
@@ -69,6 +73,7 @@ public static class LifecycleScenario
             var result = await ClosedLoop.RunAsync(keys, options.Drivers, warmup ?? options.Warmup, measure ?? options.Measure,
                 key => target.CycleAsync(key));
             Report.Progress($"  {result.PerSecond:N0} cycles/s");
+            Report.Errors($"lifecycle {target.Name}", result, comparison);
             return (target.Name, result);
         }
         finally
