@@ -47,8 +47,8 @@ public static class LatencyScenario
         foreach (var error in errors) Report.Note($"**{error}**");
         Report.Note("Latency is measured from each reservation's intended start time (start + n / rate), so generator or " +
                     "system stalls are charged to every request they delayed (no coordinated omission); " +
-                    "'from send' is the same round trip measured from the moment it was actually sent. The generator sleeps in " +
-                    "1 ms steps (spinning would take a core from the system under test), so intended-start latencies carry up to " +
+                    "'from send' is the same round trip measured from the moment it was actually sent. The generator wakes on " +
+                    "a 1 ms timer (spinning would take a core from the system under test), so intended-start latencies carry up to " +
                     "about a millisecond of generator lateness; the from-send columns do not.");
         Report.Note($"Each operation is a full cycle (its reserve round trip is timed); sessions are used round-robin over {keys.Length:N0}; " +
                     $"{options.LatencyRun.TotalSeconds:0.#} s per implementation.");
