@@ -19,7 +19,7 @@ public static class LatencyScenario
             ("a", () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout))),
             ("b", () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout))),
             ("c", () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget())),
-            ("d", async () => await OrleansTarget.StartAsync()),
+            ("d", async () => await OrleansTarget.StartAsync(options.OrleansResponseTimeout)),
         };
 
         var table = new MarkdownTable("implementation", "max cycles/s", "offered/s", "ops", "refused", "p50 µs", "p90 µs",

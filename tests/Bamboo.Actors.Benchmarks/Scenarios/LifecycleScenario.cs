@@ -19,7 +19,7 @@ public static class LifecycleScenario
             ("a", () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout))),
             ("b", () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout))),
             ("c", () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget())),
-            ("d", async () => await OrleansTarget.StartAsync()),
+            ("d", async () => await OrleansTarget.StartAsync(options.OrleansResponseTimeout)),
             ("e", () => Task.FromResult<ILifecycleTarget>(RawAkkaTarget.Create(keys, options.AskTimeout))),
         };
 

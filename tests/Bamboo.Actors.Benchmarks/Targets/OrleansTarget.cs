@@ -3,6 +3,7 @@ using Bamboo.Actors.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 
 namespace Bamboo.Actors.Benchmarks.Targets;
 
@@ -24,11 +25,13 @@ public sealed class OrleansTarget : ILifecycleTarget
     /// <inheritdoc />
     public string Name => "(d) Orleans grain per session";
 
-    /// <summary>Starts the silo (ephemeral loopback ports, warnings-only logging).</summary>
-    public static async Task<OrleansTarget> StartAsync()
+    /// <summary>Starts the silo (ephemeral loopback ports, warnings-only logging, the given response timeout).</summary>
+    public static async Task<OrleansTarget> StartAsync(TimeSpan responseTimeout)
     {
         var host = new HostBuilder()
-            .UseOrleans(silo => silo.UseLocalhostClustering(BenchSystems.FreePort(), BenchSystems.FreePort()))
+            .UseOrleans(silo => silo
+                .UseLocalhostClustering(BenchSystems.FreePort(), BenchSystems.FreePort())
+                .Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = responseTimeout))
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .Build();
         await host.StartAsync().ConfigureAwait(false);
