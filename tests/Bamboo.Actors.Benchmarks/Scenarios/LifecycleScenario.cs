@@ -14,14 +14,7 @@ public static class LifecycleScenario
     {
         Report.Heading($"Scenario 1 — lifecycle throughput ({options.Sessions:N0} sessions, {options.Drivers} drivers, cycle = reserve → publish 3 → finalize)", options);
         var keys = BenchEvents.SessionIds(options.Sessions);
-        var targets = new (string Key, Func<Task<ILifecycleTarget>> Create)[]
-        {
-            ("a", () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout))),
-            ("b", () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout))),
-            ("c", () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget())),
-            ("d", async () => await OrleansTarget.StartAsync(options.OrleansResponseTimeout)),
-            ("e", () => Task.FromResult<ILifecycleTarget>(RawAkkaTarget.Create(keys, options.AskTimeout))),
-        };
+        var targets = Implementations(options, keys);
 
         var table = new MarkdownTable("implementation", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle", "gen0 GCs", "gen2 GCs");
         var rates = new Dictionary<string, double>();
@@ -60,6 +53,16 @@ public static class LifecycleScenario
         Report.Note("CPU, allocation and GC counts are process-wide over the window (drivers, GC and runtime included). " +
                     "CPU µs/cycle is the steadier figure on a shared machine: the rate also falls when other processes take the cores.");
     }
+
+    /// <summary>The implementations (a)–(e) compared, by key, each created on demand over <paramref name="keys"/>.</summary>
+    public static (string Key, Func<Task<ILifecycleTarget>> Create)[] Implementations(BenchOptions options, string[] keys) =>
+    [
+        ("a", () => Task.FromResult<ILifecycleTarget>(SupervisorTarget.CreateLocal(options.AskTimeout))),
+        ("b", () => Task.FromResult<ILifecycleTarget>(ClientTarget.CreateLocal(options.AskTimeout))),
+        ("c", () => Task.FromResult<ILifecycleTarget>(new SeedLockMapTarget())),
+        ("d", async () => await OrleansTarget.StartAsync(options.OrleansResponseTimeout)),
+        ("e", () => Task.FromResult<ILifecycleTarget>(RawAkkaTarget.Create(keys, options.AskTimeout))),
+    ];
 
     /// <summary>Creates a target, runs the closed loop on it, disposes it. Operations that threw are recorded as a failure
     /// (of a compared system when <paramref name="comparison"/>), and the measurement stands.</summary>
