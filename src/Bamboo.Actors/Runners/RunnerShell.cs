@@ -19,9 +19,9 @@ internal sealed class RunnerShell
 {
     private readonly IActorContext _context;
     private readonly RunnerSettings _settings;
+    private readonly ILoggingAdapter _log;
     private HashSet<IActorRef>? _subscribers; // most sessions never have one
     private List<IActorRef>? _drainWaiters; // only while the system shuts down
-    private readonly ILoggingAdapter _log;
     private string? _startedRunId;
     // The run's one pending timer (its deadline, then the grace after it). A plain scheduler registration rather than
     // IWithTimers, whose TimerScheduler every instance would carry from creation; a tick that was already on its way
