@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
@@ -143,5 +144,25 @@ public class DeadlineSpecs(ITestOutputHelper output)
         Assert.Equal(second.RunId, status.RunId);
         Assert.Equal(RunStatus.Running, status.Status);
         Assert.False(status.CancelRequested);
+    }
+
+    [Fact]
+    public async Task Should_ignore_an_earlier_runs_timer_ticks_that_were_already_on_their_way()
+    {
+        // Cancelling a scheduler registration cannot recall a tick already in the mailbox: the run id must fence it.
+        var executor = CreateTestProbe();
+        var first = Reserve("s1", executor.Ref, deadline: TimeSpan.FromMinutes(5));
+        Ask<Finalized>(new Finalize("s1", first.RunId, RunOutcome.Completed));
+        var second = Reserve("s1", executor.Ref, deadline: TimeSpan.FromMinutes(5));
+        var runner = await Sys.ActorSelection("/user/runners/s1").ResolveOne(TimeSpan.FromSeconds(10));
+
+        runner.Tell(new RunnerShell.DeadlineTick(first.RunId));
+        runner.Tell(new RunnerShell.GraceTick(first.RunId));
+
+        var status = Status("s1");
+        Assert.Equal(second.RunId, status.RunId);
+        Assert.Equal(RunStatus.Running, status.Status);
+        Assert.False(status.CancelRequested);
+        executor.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 }
