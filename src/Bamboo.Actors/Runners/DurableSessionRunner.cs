@@ -73,9 +73,9 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 // A snapshot only shortens recovery: the facts are all in the journal, so a failed save loses nothing.
                 Log.Warning(failure.Cause, "Session {0} could not save a snapshot", _shell.State.SessionId);
                 break;
-            case ReceiveTimeout:
+            case RunnerShell.IdleCheck:
                 // While facts are being written the session is not idle, whatever its memory already says.
-                if (_persistingFor is null && _shell.TryPassivate()) Become(Passivating);
+                if (_shell.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
                 break;
             default:
                 if (_persistingFor is not null) Stash.Stash();

@@ -27,6 +27,11 @@ internal sealed class RunnerShell
     // IWithTimers, whose TimerScheduler every instance would carry from creation; a tick that was already on its way
     // when the timer was replaced or cancelled is harmless, because the state fences ticks by run id.
     private ICancelable? _runTimer;
+    // Idleness is checked lazily rather than with Akka's receive timeout, which cancels and re-arms a scheduler
+    // registration after every message: the last message's time is noted, and one pending IdleCheck at a time looks
+    // at it when it fires and, if the session was busy meanwhile, schedules the next check for the time still missing.
+    private long _lastActivity = Environment.TickCount64;
+    private bool _idleCheckPending;
 
     public RunnerShell(IActorContext context, RunnerState<IActorRef> state, RunnerSettings settings)
     {
@@ -52,6 +57,7 @@ internal sealed class RunnerShell
     /// </summary>
     public bool TryDecide(object message, out RunnerDecision<IActorRef>? decision)
     {
+        _lastActivity = Environment.TickCount64;
         decision = message switch
         {
             Reserve reserve => Reserve(reserve),
@@ -119,23 +125,28 @@ internal sealed class RunnerShell
     }
 
     /// <summary>
-    /// Passivates when idle: asks the parent (local supervisor or shard) to stop this runner. Until the stop message
-    /// arrives, the actor forwards commands back to its parent (see <see cref="ForwardWhilePassivating(object)"/>).
+    /// An <see cref="IdleCheck"/> arrived. When the session has been idle for the whole idle timeout, asks the parent
+    /// (local supervisor or shard) to stop this runner and returns true; until the stop message arrives, the actor
+    /// forwards commands back to its parent (see <see cref="ForwardWhilePassivating(object)"/>). Otherwise schedules the
+    /// next check if the session is idle; a session that is <paramref name="busy"/> or not idle gets a fresh check when
+    /// it becomes idle (<see cref="Apply(RunnerDecision{IActorRef})"/>).
     /// </summary>
-    public bool TryPassivate()
+    public bool IdleCheckFired(bool busy)
     {
-        if (!IsIdle) return false;
-        _context.SetReceiveTimeout(null);
+        _idleCheckPending = false;
+        if (busy || !IsIdle) return false;
+        var idleFor = TimeSpan.FromMilliseconds(Environment.TickCount64 - _lastActivity);
+        if (idleFor < _settings.IdleTimeout)
+        {
+            ScheduleIdleCheck(_settings.IdleTimeout - idleFor);
+            return false;
+        }
         _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
         return true;
     }
 
     /// <summary>Asks the parent to stop this runner although it is not idle (its memory can no longer be trusted).</summary>
-    public void LeaveAfterFailure()
-    {
-        _context.SetReceiveTimeout(null);
-        _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
-    }
+    public void LeaveAfterFailure() => _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
 
     /// <summary>While passivating, commands already on their way go back to the parent, which buffers them for the next
     /// incarnation; everything else is dropped.</summary>
@@ -286,11 +297,33 @@ internal sealed class RunnerShell
         _runTimer = null;
     }
 
-    private void UpdateIdleTimeout() => _context.SetReceiveTimeout(IsIdle ? _settings.IdleTimeout : null);
+    /// <summary>An idle session has an idle check pending (a busy one gets one when it becomes idle).</summary>
+    private void UpdateIdleTimeout()
+    {
+        if (IsIdle && !_idleCheckPending) ScheduleIdleCheck(_settings.IdleTimeout);
+    }
+
+    private void ScheduleIdleCheck(TimeSpan after)
+    {
+        _idleCheckPending = true;
+        // Not cancelable, so it costs no cancellation source; one still on its way when the runner stops is dropped
+        // silently (IDeadLetterSuppression), and one that finds the session busy again only looks and leaves.
+        _context.System.Scheduler.ScheduleTellOnce(after, Self, IdleCheck.Instance, ActorRefs.NoSender);
+    }
+
+    /// <summary>Timer message: time to look whether the session has been idle for the idle timeout.</summary>
+    internal sealed class IdleCheck : IDeadLetterSuppression, INoSerializationVerificationNeeded
+    {
+        public static IdleCheck Instance { get; } = new();
+
+        private IdleCheck()
+        {
+        }
+    }
 
     /// <summary>Timer message: the deadline of run <paramref name="RunId"/> passed.</summary>
-    internal sealed record DeadlineTick(string RunId);
+    internal sealed record DeadlineTick(string RunId) : INoSerializationVerificationNeeded;
 
     /// <summary>Timer message: the grace after run <paramref name="RunId"/>'s deadline expired.</summary>
-    internal sealed record GraceTick(string RunId);
+    internal sealed record GraceTick(string RunId) : INoSerializationVerificationNeeded;
 }

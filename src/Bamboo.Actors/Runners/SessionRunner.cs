@@ -40,8 +40,8 @@ public sealed class SessionRunner : UntypedActor
             case Stop:
                 Context.Stop(Self);
                 break;
-            case ReceiveTimeout:
-                if (_shell.TryPassivate()) Become(Passivating);
+            case RunnerShell.IdleCheck:
+                if (_shell.IdleCheckFired(busy: false)) Become(Passivating);
                 break;
             default:
                 if (!_shell.TryDecide(message, out var decision)) Unhandled(message);

@@ -46,6 +46,12 @@ public sealed class DurablePassivationSpecs(ITestOutputHelper output) : Passivat
     protected override bool Durable => true;
 }
 
+/// <summary>IdleTimeoutSpecs, with event-sourced sessions (in-memory journal).</summary>
+public sealed class DurableIdleTimeoutSpecs(ITestOutputHelper output) : IdleTimeoutSpecs(output)
+{
+    protected override bool Durable => true;
+}
+
 /// <summary>SessionIdSpecs, with event-sourced sessions (in-memory journal).</summary>
 public sealed class DurableSessionIdSpecs(ITestOutputHelper output) : SessionIdSpecs(output)
 {

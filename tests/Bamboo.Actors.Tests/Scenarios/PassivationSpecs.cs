@@ -86,6 +86,29 @@ public class PassivationSpecs(ITestOutputHelper output)
     }
 }
 
+/// <summary>The idle timeout counts from a session's last message, however many messages came before it.</summary>
+public class IdleTimeoutSpecs(ITestOutputHelper output)
+    : RunnerSpec(output, RunnerSettings.Default with { IdleTimeout = TimeSpan.FromSeconds(1) })
+{
+    [Fact]
+    public void Should_keep_a_session_that_is_read_within_every_idle_timeout_and_passivate_it_once_quiet()
+    {
+        Supervisor.Tell(new GetStatus("read"), TestActor);
+        ExpectMsg<RunnerSnapshot>();
+        var runner = LastSender;
+        Watch(runner);
+
+        // Twice the idle timeout in all, never more than a tenth of it without a message: the runner must stay.
+        for (var i = 0; i < 20; i++)
+        {
+            ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+            Status("read");
+        }
+
+        ExpectTerminated(runner, TimeSpan.FromSeconds(5));
+    }
+}
+
 public class SessionIdSpecs(ITestOutputHelper output) : RunnerSpec(output)
 {
     private static readonly string[] Ids =
