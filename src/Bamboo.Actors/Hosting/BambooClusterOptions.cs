@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
@@ -113,14 +112,8 @@ public sealed class BambooClusterOptions
             hocon.AppendLine("akka.cluster.downing-provider-class = \"Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster\"");
             hocon.Append("akka.cluster.split-brain-resolver.active-strategy = ").AppendLine(strategy);
         }
-        Add(hocon, "akka.cluster.split-brain-resolver.stable-after", StableAfter);
-        Add(hocon, "akka.cluster.failure-detector.acceptable-heartbeat-pause", AcceptableHeartbeatPause);
+        hocon.AppendSetting("akka.cluster.split-brain-resolver.stable-after", StableAfter);
+        hocon.AppendSetting("akka.cluster.failure-detector.acceptable-heartbeat-pause", AcceptableHeartbeatPause);
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
-    }
-
-    private static void Add(StringBuilder hocon, string path, TimeSpan? value)
-    {
-        if (value is { } span)
-            hocon.Append(path).Append(" = ").Append(((long)span.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).AppendLine("ms");
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Akka.Configuration;
 
@@ -65,27 +64,15 @@ public sealed class BambooRunnerOptions
     public Config ToHocon()
     {
         var hocon = new StringBuilder();
-        Add(hocon, "bamboo.runners.idle-timeout", IdleTimeout);
-        Add(hocon, "bamboo.runners.max-queue-length", MaxQueueLength);
-        Add(hocon, "bamboo.runners.event-retention", EventRetention);
-        Add(hocon, "bamboo.runners.replay-critical-events", ReplayCriticalEvents);
-        Add(hocon, "bamboo.runners.default-deadline", DefaultDeadline);
-        Add(hocon, "bamboo.runners.deadline-grace", DeadlineGrace);
-        Add(hocon, "bamboo.runners.shutdown-grace", ShutdownGrace);
-        Add(hocon, "bamboo.client.ask-timeout", AskTimeout);
-        Add(hocon, "bamboo.client.subscription-buffer", SubscriptionBuffer);
+        hocon.AppendSetting("bamboo.runners.idle-timeout", IdleTimeout);
+        hocon.AppendSetting("bamboo.runners.max-queue-length", MaxQueueLength);
+        hocon.AppendSetting("bamboo.runners.event-retention", EventRetention);
+        hocon.AppendSetting("bamboo.runners.replay-critical-events", ReplayCriticalEvents);
+        hocon.AppendSetting("bamboo.runners.default-deadline", DefaultDeadline);
+        hocon.AppendSetting("bamboo.runners.deadline-grace", DeadlineGrace);
+        hocon.AppendSetting("bamboo.runners.shutdown-grace", ShutdownGrace);
+        hocon.AppendSetting("bamboo.client.ask-timeout", AskTimeout);
+        hocon.AppendSetting("bamboo.client.subscription-buffer", SubscriptionBuffer);
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
-    }
-
-    private static void Add(StringBuilder hocon, string path, TimeSpan? value)
-    {
-        if (value is { } span)
-            hocon.Append(path).Append(" = ").Append(((long)span.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).AppendLine("ms");
-    }
-
-    private static void Add(StringBuilder hocon, string path, int? value)
-    {
-        if (value is { } number)
-            hocon.Append(path).Append(" = ").AppendLine(number.ToString(CultureInfo.InvariantCulture));
     }
 }
