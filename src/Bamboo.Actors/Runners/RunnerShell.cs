@@ -93,7 +93,7 @@ internal sealed class RunnerShell
     {
         if (decision.Reply is { } reply) Sender.Tell(reply);
         foreach (var effect in decision.Effects) Apply(effect);
-        UpdateIdleTimeout();
+        EnsureIdleCheck();
         if (_drainWaiters is not null && State.IsIdle)
         {
             foreach (var waiter in _drainWaiters) waiter.Tell(SessionRunner.Drained.Instance);
@@ -121,7 +121,7 @@ internal sealed class RunnerShell
     public void Started()
     {
         BambooMetrics.SessionsLive.Add(1);
-        UpdateIdleTimeout();
+        EnsureIdleCheck();
     }
 
     /// <summary>
@@ -213,14 +213,14 @@ internal sealed class RunnerShell
         // Replay and subscription happen in one message, so live events follow the replay with no gap or duplicate.
         foreach (var evt in State.Replay(command.AfterSequence)) command.Subscriber.Tell(evt, Self);
         if ((_subscribers ??= []).Add(command.Subscriber)) _context.Watch(command.Subscriber);
-        UpdateIdleTimeout();
+        EnsureIdleCheck();
     }
 
     private void Unsubscribe(Unsubscribe command)
     {
         if (_subscribers?.Remove(command.Subscriber) == true && !State.IsExecutor(command.Subscriber)) _context.Unwatch(command.Subscriber);
         Sender.Tell(new Unsubscribed(SessionId));
-        UpdateIdleTimeout();
+        EnsureIdleCheck();
     }
 
     private void Apply(RunnerEffect<IActorRef> effect)
@@ -298,7 +298,7 @@ internal sealed class RunnerShell
     }
 
     /// <summary>An idle session has an idle check pending (a busy one gets one when it becomes idle).</summary>
-    private void UpdateIdleTimeout()
+    private void EnsureIdleCheck()
     {
         if (IsIdle && !_idleCheckPending) ScheduleIdleCheck(_settings.IdleTimeout);
     }
