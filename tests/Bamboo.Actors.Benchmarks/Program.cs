@@ -57,7 +57,7 @@ foreach (var name in selected)
     {
         Report.Failure($"scenario {name}", exception);
         Console.WriteLine();
-        Report.Note($"**{name} failed**: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}");
+        Report.Note($"**{name} failed**: {Report.Describe(exception)}");
     }
     Report.Progress($"{name} took {(clock.Elapsed - started).TotalSeconds:0.0} s");
 }

@@ -17,6 +17,10 @@ namespace Bamboo.Actors.Benchmarks.Harness;
 public sealed record Throughput(long Operations, TimeSpan Elapsed, long Failures, double CpuPercent, long AllocatedBytes, int Gen0, int Gen2,
     double MachineCpuPercent = double.NaN, long Errors = 0, string? FirstError = null)
 {
+    /// <summary>What threw, in one line ("N operation(s) threw … (first: …)"); null when nothing did.</summary>
+    public string? ErrorSummary => Errors == 0 ? null
+        : $"{Errors:N0} operation(s) threw during the run, warm-up included (first: {FirstError})";
+
     /// <summary>Operations per second.</summary>
     public double PerSecond => Operations / Elapsed.TotalSeconds;
 
@@ -60,7 +64,7 @@ public static class ClosedLoop
                 {
                     // Counted, and the driver goes on: one lost reply must not void the whole measurement.
                     ok = false;
-                    if (Interlocked.Increment(ref errors) == 1) firstError = $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+                    if (Interlocked.Increment(ref errors) == 1) firstError = Report.Describe(exception);
                 }
                 if (!ok) Interlocked.Increment(ref failed[driver]);
                 Interlocked.Increment(ref completed[driver].Value);

@@ -56,7 +56,7 @@ public static class OpenLoop
             catch (Exception exception)
             {
                 // Counted and reported; it has no latency to record.
-                if (Interlocked.Increment(ref errors) == 1) firstError = $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+                if (Interlocked.Increment(ref errors) == 1) firstError = Report.Describe(exception);
             }
             finally
             {

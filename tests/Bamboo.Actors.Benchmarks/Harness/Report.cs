@@ -30,10 +30,13 @@ public static class Report
     /// other; a quick run (a smoke test of the harness and of Bamboo.Actors) does not fail because of them.</summary>
     public static List<string> ComparisonFailures { get; } = [];
 
+    /// <summary>An exception in one line: its type and the first line of its message.</summary>
+    public static string Describe(Exception exception) => $"{exception.GetType().Name}: {exception.Message.Split('\n')[0]}";
+
     /// <summary>Records a failed measurement and prints it as a note.</summary>
     public static void Failure(string what, Exception exception, bool comparison = false)
     {
-        Failure($"{what} FAILED: {exception.GetType().Name}: {exception.Message.Split('\n')[0]}", comparison);
+        Failure($"{what} FAILED: {Describe(exception)}", comparison);
     }
 
     /// <summary>
@@ -42,8 +45,8 @@ public static class Report
     /// </summary>
     public static string? Errors(string what, Throughput result, bool comparison = false)
     {
-        if (result.Errors == 0) return null;
-        var text = $"{what}: {result.Errors:N0} operation(s) threw during the run, warm-up included (first: {result.FirstError})";
+        if (result.ErrorSummary is not { } summary) return null;
+        var text = $"{what}: {summary}";
         Failure(text, comparison);
         return text;
     }

@@ -28,7 +28,7 @@ public static class LifecycleScenario
                 rates[key] = result.PerSecond;
                 cpu[key] = result.CpuMicrosPerOperation;
                 table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation, result.Gen0, result.Gen2);
-                if (result.Errors > 0) errors.Add($"({key}): {result.Errors:N0} operation(s) threw, warm-up included (first: {result.FirstError})");
+                if (result.ErrorSummary is { } summary) errors.Add($"({key}): {summary}");
             }
             catch (Exception exception)
             {
