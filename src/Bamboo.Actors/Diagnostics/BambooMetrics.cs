@@ -42,6 +42,13 @@ public static class BambooMetrics
     public static readonly UpDownCounter<long> SessionsLive =
         Meter.CreateUpDownCounter<long>("bamboo.sessions.live", "{session}", "Session runners in memory");
 
+    /// <summary>
+    /// Journal writes refused, and recoveries failed, because another incarnation of the session wrote its journal too
+    /// (should stay 0: the shard lease lets one writer in at a time).
+    /// </summary>
+    public static readonly Counter<long> JournalWriterConflicts =
+        Meter.CreateCounter<long>("bamboo.journal.writer_conflicts", "{conflict}", "Journal writes or recoveries that met another writer of the same session");
+
     internal static void EventPublished(AgentEvent evt)
     {
         if (EventsPublished.Enabled) EventsPublished.Add(1, new KeyValuePair<string, object?>("type", evt.WireName()));

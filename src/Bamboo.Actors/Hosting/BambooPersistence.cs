@@ -41,6 +41,10 @@ public static class BambooPersistence
                 if (options.Mode == BambooPersistenceMode.Sqlite) PrepareSqlite(connectionString);
                 Durable(hocon, options, SqlJournalPlugin, SqlSnapshotPlugin);
                 SqlPlugin(hocon, SqlJournalPlugin, "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql", connectionString, provider);
+                // A replay that finds an older writer's facts after a newer writer's fails the session's recovery instead
+                // of silently dropping them (Akka's default, repair-by-discard-old, dropped acknowledged facts). The shard
+                // lease keeps one writer per session, so this fires only on a broken deployment, and then loudly.
+                hocon.Append(SqlJournalPlugin).AppendLine(".replay-filter.mode = fail");
                 SqlPlugin(hocon, SqlSnapshotPlugin, "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql", connectionString, provider);
                 break;
             default:

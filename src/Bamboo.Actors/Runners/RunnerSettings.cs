@@ -44,6 +44,14 @@ public sealed record RunnerSettings
     /// <summary>A durable session saves a snapshot of its state every this many persisted facts. Default 100.</summary>
     public int SnapshotEvery { get; init; } = 100;
 
+    /// <summary>
+    /// Whether runners are entities of the shard region (<see cref="Sharding.BambooSharding"/> sets it; not a HOCON
+    /// setting). A runner that leaves with commands still waiting hands them to the region, which follows the session
+    /// to its next incarnation wherever that is (a shard being handed off drops what is sent to it); a local runner hands
+    /// them to its parent, the supervisor, which buffers them for the next incarnation.
+    /// </summary>
+    public bool Sharded { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public RunnerSettings Validate()
     {

@@ -4,6 +4,7 @@ using Akka.Event;
 using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Sharding;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
 
@@ -148,14 +149,21 @@ internal sealed class RunnerShell
     /// <summary>Asks the parent to stop this runner although it is not idle (its memory can no longer be trusted).</summary>
     public void LeaveAfterFailure() => _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
 
-    /// <summary>While passivating, commands already on their way go back to the parent, which buffers them for the next
-    /// incarnation; everything else is dropped.</summary>
-    public void ForwardWhilePassivating(object message) => ForwardWhilePassivating(message, Sender);
+    /// <summary>While passivating, commands already on their way are handed back (see <see cref="HandBack(object, IActorRef)"/>);
+    /// everything else is dropped.</summary>
+    public void ForwardWhilePassivating(object message) => HandBack(message, Sender);
 
-    /// <summary>Sends <paramref name="message"/> back to the parent on behalf of <paramref name="sender"/>, if it is a command.</summary>
-    public void ForwardWhilePassivating(object message, IActorRef sender)
+    /// <summary>
+    /// Hands <paramref name="message"/>, if it is a command, back on behalf of <paramref name="sender"/> to whoever
+    /// delivers it to the session's next incarnation: the shard region when sharded (it buffers while a shard is handed
+    /// off and follows the session to its new node; the shard itself drops messages during a hand-off), else the parent
+    /// supervisor (it buffers for a passivating child).
+    /// </summary>
+    public void HandBack(object message, IActorRef sender)
     {
-        if (message is IRunnerCommand command) _context.Parent.Tell(command, sender);
+        if (message is not IRunnerCommand command) return;
+        var target = _settings.Sharded ? ClusterSharding.Get(_context.System).ShardRegion(BambooSharding.TypeName) : _context.Parent;
+        target.Tell(command, sender);
     }
 
     /// <summary>

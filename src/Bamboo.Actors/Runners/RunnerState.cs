@@ -328,10 +328,12 @@ public sealed class RunnerState<TRef> where TRef : class
                 _executorRecovered = false;
                 if (LastEventAt is null || started.StartedAt > LastEventAt) LastEventAt = started.StartedAt;
                 break;
-            case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId:
+            // Facts for a run that is not the active one change nothing: an ended run is never ended twice, even if a
+            // journal held a stale writer's facts.
+            case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId && Status == RunStatus.Running:
                 CancelRequested = true;
                 break;
-            case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId:
+            case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId && Status == RunStatus.Running:
                 Status = ended.Status;
                 Error = ended.Error;
                 CompletedAt = ended.CompletedAt;

@@ -58,6 +58,7 @@ public static class BambooSharding
     public static Func<string, Props> EntityProps(RunnerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return entityId => SessionRunner.PropsForEntity(entityId, settings);
+        var entitySettings = settings with { Sharded = true };
+        return entityId => SessionRunner.PropsForEntity(entityId, entitySettings);
     }
 }

@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Runners;
+using Xunit.Abstractions;
+using static Bamboo.Actors.Protocol.RunnerCommands;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Tests.Persistence;
+
+/// <summary>An in-memory journal whose writes wait at a gate the spec opens (a slow database).</summary>
+public sealed class GatedJournal : MemoryJournal
+{
+    public static volatile TaskCompletionSource? Gate;
+
+    /// <summary>Completes when a write has reached the gate.</summary>
+    public static volatile TaskCompletionSource Waiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        if (Gate is { } gate)
+        {
+            Waiting.TrySetResult();
+            await gate.Task;
+        }
+        return await base.WriteMessagesAsync(messages, cancellationToken);
+    }
+}
+
+[CollectionDefinition(nameof(HandOffSpecs), DisableParallelization = true)]
+public sealed class GatedJournalCollection;
+
+/// <summary>
+/// A durable runner told to stop (shard hand-off, passivation) while its facts are being written finishes the write
+/// first: the command's reply, watches and events are not lost, and nothing is written after the runner has stopped.
+/// Commands that waited behind the write are handed back for the next incarnation.
+/// </summary>
+[Collection(nameof(HandOffSpecs))]
+public sealed class HandOffSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly Config Hocon = ConfigurationFactory.ParseString("""
+        akka.loglevel = WARNING
+        akka.test.single-expect-default = 10s
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        bamboo-test.gated-journal {
+          class = "Bamboo.Actors.Tests.Persistence.GatedJournal, Bamboo.Actors.Tests"
+          plugin-dispatcher = "akka.actor.default-dispatcher"
+        }
+        """);
+
+    private static readonly RunnerSettings Settings = RunnerSettings.Default with { Durable = true, JournalPluginId = "bamboo-test.gated-journal" };
+
+    public HandOffSpecs(ITestOutputHelper output) : base(Hocon, output: output)
+    {
+        GatedJournal.Gate = null;
+        GatedJournal.Waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [Fact]
+    public async Task Should_finish_the_write_and_reply_before_stopping_when_told_to_stop_during_a_write()
+    {
+        var parent = CreateTestProbe();
+        var runner = parent.ChildActorOf(DurableSessionRunner.Props("handoff-1", Settings));
+        var executor = CreateTestProbe();
+        // Recovery done before the gate closes (a status read waits behind it).
+        runner.Tell(new GetStatus("handoff-1"), TestActor);
+        ExpectMsg<RunnerSnapshot>();
+
+        GatedJournal.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runner.Tell(new Reserve("handoff-1", Executor: executor.Ref), TestActor);
+        await GatedJournal.Waiting.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Watch(runner);
+        runner.Tell(SessionRunner.Stop.Instance);
+        runner.Tell(new GetStatus("handoff-1"), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // still writing: neither stopped nor answered
+        GatedJournal.Gate.SetResult();
+
+        var reserved = ExpectMsg<Reserved>();
+        ExpectTerminated(runner);
+        // The status request waited behind the write and goes back to the parent for the next incarnation.
+        var handedBack = parent.FishForMessage(message => message is GetStatus);
+        Assert.Equal(TestActor, parent.LastSender);
+        Assert.IsType<GetStatus>(handedBack);
+
+        // What the stopped incarnation acknowledged is recorded: the next one recovers the run.
+        GatedJournal.Gate = null;
+        var next = Sys.ActorOf(DurableSessionRunner.Props("handoff-1", Settings));
+        next.Tell(new GetStatus("handoff-1"), TestActor);
+        var status = ExpectMsg<RunnerSnapshot>();
+        Assert.Equal((RunStatus.Running, reserved.RunId), (status.Status, status.RunId));
+    }
+
+    [Fact]
+    public void Should_stop_at_once_when_told_to_stop_with_no_write_in_flight()
+    {
+        var parent = CreateTestProbe();
+        var runner = parent.ChildActorOf(DurableSessionRunner.Props("handoff-2", Settings));
+        runner.Tell(new GetStatus("handoff-2"), TestActor);
+        ExpectMsg<RunnerSnapshot>();
+        Watch(runner);
+
+        runner.Tell(SessionRunner.Stop.Instance);
+
+        ExpectTerminated(runner);
+    }
+}
