@@ -1,4 +1,5 @@
 using Akka.Cluster.Hosting;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Bamboo.Actors.Configuration;
@@ -43,7 +44,16 @@ public static class BambooClusterHostingExtensions
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
             // The system name is known only now; a seed naming another system would never be joined: fail the start.
-            .WithActors((system, _) => options.Validate(system.Name));
+            .WithActors((system, _) =>
+            {
+                options.Validate(system.Name);
+                if (options.IsOnlySeed(system.Name))
+                {
+                    system.Log.Warning(
+                        "Bamboo:Cluster:Seeds lists only this node ({0}). If other nodes join it, list every node as a seed: a sole " +
+                        "seed that restarts while the others run forms a second cluster instead of rejoining theirs", seeds[0]);
+                }
+            });
     }
 
     /// <summary>

@@ -35,8 +35,9 @@ public sealed class BambooClusterOptions
 
     /// <summary>
     /// Seed node addresses, <c>akka.tcp://{actor-system-name}@{host}:{port}</c>; the system name must be this
-    /// ActorSystem's. List this node too on the node that starts the cluster (the first seed forms it). Entries may
-    /// also be comma-separated.
+    /// ActorSystem's. List every node, in the same order on every node: only the first seed forms a new cluster, and a
+    /// restarted first seed asks the others before it does, so it rejoins the cluster they run. Entries may also be
+    /// comma-separated.
     /// </summary>
     public string[] Seeds { get; set; } = [];
 
@@ -101,6 +102,18 @@ public sealed class BambooClusterOptions
         if (AcceptableHeartbeatPause <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:AcceptableHeartbeatPause must be positive.", nameof(AcceptableHeartbeatPause));
         if (MinimumMembers < 1) throw new ArgumentException("Bamboo:Cluster:MinimumMembers must be at least 1.", nameof(MinimumMembers));
         return this;
+    }
+
+    /// <summary>
+    /// Whether this node is its own and only seed. Fine for a cluster of one; with more nodes it is the recipe for two
+    /// clusters, since a sole first seed forms a new cluster on every restart without asking anybody.
+    /// </summary>
+    public bool IsOnlySeed(string actorSystemName)
+    {
+        var seeds = SeedAddresses();
+        if (seeds.Length != 1) return false;
+        var self = new Address("akka.tcp", actorSystemName, PublicHostname is { Length: > 0 } publicHost ? publicHost : Hostname, Port);
+        return Address.Parse(seeds[0]).Equals(self);
     }
 
     /// <summary>The HOCON these options set beyond remoting and membership (only the values that were set).</summary>

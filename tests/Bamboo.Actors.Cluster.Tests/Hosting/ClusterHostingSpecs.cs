@@ -49,6 +49,22 @@ public sealed class ClusterOptionsSpecs
         Assert.False(new BambooClusterOptions { Enabled = false, Seeds = ["akka.tcp://bamboo@h:1"] }.IsEnabled);
     }
 
+    [Fact]
+    public void Should_recognise_a_node_that_is_its_own_sole_seed()
+    {
+        var sole = new BambooClusterOptions { Hostname = "10.0.0.1", Port = 4053, Seeds = ["akka.tcp://bamboo@10.0.0.1:4053"] };
+        var every = new BambooClusterOptions
+        {
+            Hostname = "10.0.0.1", Port = 4053,
+            Seeds = ["akka.tcp://bamboo@10.0.0.1:4053", "akka.tcp://bamboo@10.0.0.2:4053", "akka.tcp://bamboo@10.0.0.3:4053"],
+        };
+        var another = new BambooClusterOptions { Hostname = "10.0.0.2", Port = 4053, Seeds = ["akka.tcp://bamboo@10.0.0.1:4053"] };
+
+        Assert.True(sole.IsOnlySeed("bamboo"));
+        Assert.False(every.IsOnlySeed("bamboo"));
+        Assert.False(another.IsOnlySeed("bamboo"));
+    }
+
     [Theory]
     [InlineData("not an address")]
     [InlineData("http://bamboo@host:4053")]
