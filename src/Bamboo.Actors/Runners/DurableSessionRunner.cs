@@ -81,14 +81,14 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 // A snapshot only shortens recovery: the facts are all in the journal, so a failed save loses nothing.
                 Log.Warning(failure.Cause, "Session {0} could not save a snapshot", _shell.State.SessionId);
                 break;
-            case RunnerShell.IdleCheck:
+            case RunnerTimers.IdleCheck:
                 // While facts are being written the session is not idle, whatever its memory already says.
                 if (_shell.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
                 break;
             default:
                 if (_persistingFor is not null) Stash.Stash();
-                else if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
-                else if (decision is { } decided) PersistThenApply(decided);
+                else if (_shell.Decide(message) is { } decision) PersistThenApply(decision);
+                else Unhandled(message);
                 break;
         }
     }
@@ -96,7 +96,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private void Passivating(object message)
     {
         if (message is SessionRunner.Stop) Context.Stop(Self);
-        else _shell.ForwardWhilePassivating(message);
+        else _shell.HandBack(message, Sender);
     }
 
     /// <summary>

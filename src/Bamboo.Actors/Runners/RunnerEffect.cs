@@ -4,8 +4,8 @@ using Bamboo.Actors.Protocol;
 namespace Bamboo.Actors.Runners;
 
 /// <summary>
-/// What the <see cref="RunnerState{TRef}"/> asks its host to do after a decision. The host (the
-/// <see cref="SessionRunner"/> actor) applies effects in order and does nothing else.
+/// What the <see cref="RunnerState{TRef}"/> asks its host to do after a decision. The host (<see cref="RunnerShell"/> in
+/// the session actors) applies effects in order and does nothing else.
 /// </summary>
 /// <typeparam name="TRef">The handle of executors and reservers (<c>IActorRef</c> in the actor).</typeparam>
 public abstract record RunnerEffect<TRef> where TRef : class
@@ -14,14 +14,18 @@ public abstract record RunnerEffect<TRef> where TRef : class
     {
     }
 
-    /// <summary>Publish a stamped event (EventStream and subscribers).</summary>
+    /// <summary>Publish a stamped event: on the EventStream and to every subscriber.</summary>
     public sealed record Emit(AgentEvent Event) : RunnerEffect<TRef>;
 
-    /// <summary>Start watching an executor: its termination is reported back as <see cref="RunnerState{TRef}.ExecutorTerminated"/>.</summary>
-    public sealed record Watch(TRef Executor) : RunnerEffect<TRef>;
+    /// <summary>Send a new subscriber its replay, in order, before any later <see cref="Emit"/>.</summary>
+    public sealed record Deliver(TRef Subscriber, IReadOnlyList<AgentEvent> Events) : RunnerEffect<TRef>;
 
-    /// <summary>Stop watching an executor no run refers to any more.</summary>
-    public sealed record Unwatch(TRef Executor) : RunnerEffect<TRef>;
+    /// <summary>Start watching an actor that took its first role (executor or subscriber): its termination is reported
+    /// back as <see cref="RunnerState{TRef}.Terminated"/>.</summary>
+    public sealed record Watch(TRef Actor) : RunnerEffect<TRef>;
+
+    /// <summary>Stop watching an actor that has no role left.</summary>
+    public sealed record Unwatch(TRef Actor) : RunnerEffect<TRef>;
 
     /// <summary>Tell an executor its run must stop.</summary>
     public sealed record SignalCancel(TRef Executor, string RunId, string Reason) : RunnerEffect<TRef>;
@@ -37,6 +41,9 @@ public abstract record RunnerEffect<TRef> where TRef : class
 
     /// <summary>The active run ended: its deadline and grace timers are no longer needed.</summary>
     public sealed record CancelTimers : RunnerEffect<TRef>;
+
+    /// <summary>A shutdown drain asked by <paramref name="Waiter"/> is done: the session has no run left.</summary>
+    public sealed record Drained(TRef Waiter) : RunnerEffect<TRef>;
 }
 
 /// <summary>

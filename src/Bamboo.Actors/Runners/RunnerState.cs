@@ -23,11 +23,11 @@ public sealed class RunnerState<TRef> where TRef : class
     private readonly Func<string> _newRunId;
     private readonly List<RunnerFact<TRef>.RunEnqueued> _queue = [];
     private readonly bool _durable;
-    private readonly EventRing<AgentEvent> _retained;
-    private readonly EventRing<AgentEvent> _critical;
+    private readonly EventLog _log;
+    private HashSet<TRef>? _subscribers; // most sessions never have one
+    private List<TRef>? _drainWaiters; // only while the node shuts down
     private List<RunnerEffect<TRef>>? _effects;
     private List<RunnerFact<TRef>>? _facts;
-    private long _reservedSequence;
     private bool _executorRecovered;
 
     /// <summary>Sequences reserved per <see cref="RunnerFact{TRef}.SequencesReserved"/> fact: one extra write per this many events.</summary>
@@ -44,8 +44,7 @@ public sealed class RunnerState<TRef> where TRef : class
         SessionId = sessionId ?? throw new ArgumentNullException(nameof(sessionId));
         _settings = (settings ?? RunnerSettings.Default).Validate();
         _newRunId = newRunId ?? NewRunId;
-        _retained = new EventRing<AgentEvent>(_settings.EventRetention);
-        _critical = new EventRing<AgentEvent>(_settings.ReplayCriticalEvents);
+        _log = new EventLog(_settings);
     }
 
     /// <summary>The session.</summary>
@@ -76,7 +75,7 @@ public sealed class RunnerState<TRef> where TRef : class
     public DateTimeOffset? DeadlineAt { get; private set; }
 
     /// <summary>Time of the session's latest event.</summary>
-    public DateTimeOffset? LastEventAt { get; private set; }
+    public DateTimeOffset? LastEventAt => _log.LastEventAt;
 
     /// <summary>Latest round count reported by the current run.</summary>
     public int RoundCount { get; private set; }
@@ -88,10 +87,10 @@ public sealed class RunnerState<TRef> where TRef : class
     public ToolPhase? LastToolPhase { get; private set; }
 
     /// <summary>The current run's latest budget event (replayed to new subscribers).</summary>
-    public TokenBudgetUpdated? LastBudget { get; private set; }
+    public TokenBudgetUpdated? LastBudget => _log.LastBudget;
 
     /// <summary>Sequence of the latest event (0: none yet).</summary>
-    public long LastSequence { get; private set; }
+    public long LastSequence => _log.LastSequence;
 
     /// <summary>Runs waiting under <see cref="ConflictPolicy.Enqueue"/>, oldest first.</summary>
     public int QueueLength => _queue.Count;
@@ -99,8 +98,17 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>Run ids waiting, oldest first.</summary>
     public IEnumerable<string> QueuedRunIds => _queue.Select(q => q.RunId);
 
-    /// <summary>No active and no queued run: nothing would be lost if the session left memory now.</summary>
-    public bool IsIdle => Status != RunStatus.Running && _queue.Count == 0;
+    /// <summary>Actors that receive the session's events as they are published.</summary>
+    public int SubscriberCount => _subscribers?.Count ?? 0;
+
+    /// <summary>The subscribers, for the host that delivers each emitted event to them (null: none).</summary>
+    internal HashSet<TRef>? Subscribers => _subscribers;
+
+    /// <summary>An active or queued run: the session has work in progress (what a shutdown drain waits for).</summary>
+    public bool HasRuns => Status == RunStatus.Running || _queue.Count > 0;
+
+    /// <summary>No run, nothing queued, no subscriber: nothing would be lost if the session left memory now.</summary>
+    public bool IsIdle => !HasRuns && SubscriberCount == 0;
 
     /// <summary>Reserve a run (see <see cref="RunnerCommands.Reserve"/>).</summary>
     /// <param name="policy">What to do while a run is active.</param>
@@ -126,7 +134,7 @@ public sealed class RunnerState<TRef> where TRef : class
                 if (_queue.Count >= _settings.MaxQueueLength)
                     return Decide(new Rejected(SessionId, "queue_full"));
                 var runId = _newRunId();
-                if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
+                if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
                 Record(new RunnerFact<TRef>.RunEnqueued(runId, executor, reserver, deadline));
                 Record(new RunQueued(_queue.Count) { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
                 return Decide(new Queued(SessionId, runId, _queue.Count));
@@ -199,18 +207,16 @@ public sealed class RunnerState<TRef> where TRef : class
             case RunnerProgress progress:
                 RoundCount = progress.RoundCount;
                 break;
-            case TokenBudgetUpdated budget:
-                LastBudget = budget;
-                break;
         }
         return Decide(acknowledge ? new Published(SessionId, runId, stamped.Sequence, CancelRequested) : null);
     }
 
-    /// <summary>An executor died (process crash, node loss): its active run ends as <c>Error("executor lost")</c>
-    /// and its queued runs are withdrawn.</summary>
-    public RunnerDecision<TRef> ExecutorTerminated(TRef executor, DateTimeOffset now)
+    /// <summary>A watched actor died (process crash, node loss). As a subscriber it is dropped; as an executor its
+    /// active run ends as <c>Error("executor lost")</c> and its queued runs are withdrawn. One actor may be both.</summary>
+    public RunnerDecision<TRef> Terminated(TRef executor, DateTimeOffset now)
     {
         const string lost = "executor lost";
+        _subscribers?.Remove(executor);
         for (var i = _queue.Count - 1; i >= 0; i--)
         {
             if (Equals(_queue[i].Executor, executor))
@@ -245,13 +251,40 @@ public sealed class RunnerState<TRef> where TRef : class
     /// The node is shutting down: queued runs are withdrawn and cancellation of the active run is requested (it stays
     /// running until its executor finalizes, or its deadline ends it). Idempotent.
     /// </summary>
-    public RunnerDecision<TRef> Drain(string reason, DateTimeOffset now)
+    /// <param name="reason">Why, for the cancellation and the withdrawn runs.</param>
+    /// <param name="waiter">Told (<see cref="RunnerEffect{TRef}.Drained"/>) once the session has no run left; null: nobody.</param>
+    /// <param name="now">The current time.</param>
+    public RunnerDecision<TRef> Drain(string reason, TRef? waiter, DateTimeOffset now)
     {
+        if (waiter is not null) (_drainWaiters ??= []).Add(waiter);
         for (var i = _queue.Count - 1; i >= 0; i--)
             Withdraw(i, RunStatus.Cancelled, null, reason, now);
         if (Status == RunStatus.Running) RequestCancel(reason, now);
         return Decide(null);
     }
+
+    /// <summary>
+    /// <paramref name="subscriber"/> receives the session's events from now on, after a replay (see
+    /// <see cref="Replay"/>): replay and subscription are one step, so live events follow without gap or duplicate.
+    /// </summary>
+    public RunnerDecision<TRef> Subscribe(TRef subscriber, long? afterSequence)
+    {
+        var reply = new Subscribed(SessionId, LastSequence);
+        var replay = Replay(afterSequence);
+        if (replay.Count > 0) Add(new RunnerEffect<TRef>.Deliver(subscriber, replay));
+        if ((_subscribers ??= []).Add(subscriber) && !IsExecutor(subscriber)) Add(new RunnerEffect<TRef>.Watch(subscriber));
+        return Decide(reply);
+    }
+
+    /// <summary><paramref name="subscriber"/> receives no more events.</summary>
+    public RunnerDecision<TRef> Unsubscribe(TRef subscriber)
+    {
+        if (_subscribers?.Remove(subscriber) == true && !IsExecutor(subscriber)) Add(new RunnerEffect<TRef>.Unwatch(subscriber));
+        return Decide(new Unsubscribed(SessionId));
+    }
+
+    /// <summary>The session's diagnostics, as a reply.</summary>
+    public RunnerDecision<TRef> GetStatus() => Decide(Snapshot());
 
     /// <summary>
     /// The session is leaving memory while not idle (its actor stopped or failed): the active run ends as
@@ -271,37 +304,12 @@ public sealed class RunnerState<TRef> where TRef : class
     }
 
     /// <summary>
-    /// Events to send a new subscriber. Without a cursor: the latest budget event and the last critical events. With
-    /// <paramref name="afterSequence"/>: every retained event after it, preceded by a <see cref="ReplayGap"/> when some
-    /// were evicted. Always in ascending sequence order. A cursor beyond <see cref="LastSequence"/> (from before this
+    /// Events to send a new subscriber, in ascending sequence order. Without a cursor: the latest budget event and the
+    /// last critical events. With <paramref name="afterSequence"/>: every retained event after it, preceded by a
+    /// <see cref="ReplayGap"/> when some were evicted. A cursor beyond <see cref="LastSequence"/> (from before this
     /// session was last in memory) replays everything retained.
     /// </summary>
-    public IReadOnlyList<AgentEvent> Replay(long? afterSequence)
-    {
-        var replay = new List<AgentEvent>();
-        if (afterSequence is not { } after)
-        {
-            for (var i = 0; i < _critical.Count; i++) replay.Add(_critical[i]);
-            if (LastBudget is not null)
-            {
-                var at = replay.FindIndex(e => e.Sequence > LastBudget.Sequence);
-                replay.Insert(at < 0 ? replay.Count : at, LastBudget);
-            }
-            return replay;
-        }
-
-        if (after > LastSequence) after = 0;
-        if (after >= LastSequence) return replay;
-
-        var oldest = _retained.Count > 0 ? _retained[0].Sequence : LastSequence + 1;
-        if (oldest > after + 1)
-            replay.Add(new ReplayGap(after + 1, oldest - 1) { SessionId = SessionId, RunId = RunId ?? "", Timestamp = LastEventAt ?? default });
-        for (var i = 0; i < _retained.Count; i++)
-        {
-            if (_retained[i].Sequence > after) replay.Add(_retained[i]);
-        }
-        return replay;
-    }
+    public IReadOnlyList<AgentEvent> Replay(long? afterSequence) => _log.Replay(afterSequence, SessionId, RunId);
 
     /// <summary>Error of a run that did not survive a restart (its executor is gone, or it had none and its deadline passed).</summary>
     public const string LostOnRestart = "lost on restart";
@@ -324,9 +332,8 @@ public sealed class RunnerState<TRef> where TRef : class
                 RoundCount = 0;
                 LastToolName = null;
                 LastToolPhase = null;
-                LastBudget = null;
                 _executorRecovered = false;
-                if (LastEventAt is null || started.StartedAt > LastEventAt) LastEventAt = started.StartedAt;
+                _log.RunStarted(started.StartedAt);
                 break;
             // Facts for a run that is not the active one change nothing: an ended run is never ended twice, even if a
             // journal held a stale writer's facts.
@@ -341,7 +348,7 @@ public sealed class RunnerState<TRef> where TRef : class
                 RoundCount = ended.RoundCount;
                 LastToolName = ended.LastToolName;
                 LastToolPhase = ended.LastToolPhase;
-                if (LastEventAt is null || ended.CompletedAt > LastEventAt) LastEventAt = ended.CompletedAt;
+                _log.Touch(ended.CompletedAt);
                 break;
             case RunnerFact<TRef>.RunEnqueued enqueued:
                 _queue.Add(enqueued);
@@ -350,14 +357,14 @@ public sealed class RunnerState<TRef> where TRef : class
                 _queue.RemoveAll(queued => queued.RunId == withdrawn.RunId);
                 break;
             case RunnerFact<TRef>.SequencesReserved reserved:
-                _reservedSequence = Math.Max(_reservedSequence, reserved.UpTo);
+                _log.Reserve(reserved.UpTo);
                 break;
         }
     }
 
     /// <summary>The durable state, for a persistence snapshot.</summary>
     public DurableRunnerState<TRef> ToDurable() => new(Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, Executor,
-        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_reservedSequence, LastSequence), _queue.ToArray());
+        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue.ToArray());
 
     /// <summary>Restores the durable state of a persistence snapshot (recovery then replays the later facts).</summary>
     public void Restore(DurableRunnerState<TRef> durable)
@@ -373,7 +380,7 @@ public sealed class RunnerState<TRef> where TRef : class
         RoundCount = durable.RoundCount;
         LastToolName = durable.LastToolName;
         LastToolPhase = durable.LastToolPhase;
-        _reservedSequence = durable.ReservedSequence;
+        _log.Reserve(durable.ReservedSequence);
         _queue.Clear();
         _queue.AddRange(durable.Queue);
     }
@@ -385,7 +392,7 @@ public sealed class RunnerState<TRef> where TRef : class
     /// </summary>
     public RunnerDecision<TRef> Recovered(DateTimeOffset now)
     {
-        LastSequence = Math.Max(LastSequence, _reservedSequence);
+        _log.ResumeAboveReserved();
         foreach (var queued in _queue)
         {
             if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
@@ -408,13 +415,13 @@ public sealed class RunnerState<TRef> where TRef : class
     }
 
     /// <summary>The session's diagnostics.</summary>
-    public RunnerSnapshot Snapshot(int subscriberCount) => new(
+    public RunnerSnapshot Snapshot() => new(
         SessionId, Status, RunId, StartedAt, CompletedAt, Error, LastEventAt, RoundCount, LastToolName, LastToolPhase,
-        CancelRequested, _queue.Count, subscriberCount, LastSequence, Status == RunStatus.Running ? DeadlineAt : null);
+        CancelRequested, _queue.Count, SubscriberCount, LastSequence, Status == RunStatus.Running ? DeadlineAt : null);
 
     private Reserved StartRun(string runId, TRef? executor, TRef? reserver, TimeSpan? deadline, DateTimeOffset now)
     {
-        if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
+        if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
         var limit = deadline ?? _settings.DefaultDeadline;
         Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor));
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
@@ -438,7 +445,7 @@ public sealed class RunnerState<TRef> where TRef : class
         var runId = RunId!;
         Record(new RunnerFact<TRef>.RunEnded(runId, status, error, now, RoundCount, LastToolName, LastToolPhase));
         Add(CancelTimersEffect);
-        if (executor is not null && !IsExecutor(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
+        if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
         Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
 
         if (!startNext || _queue.Count == 0) return;
@@ -450,7 +457,7 @@ public sealed class RunnerState<TRef> where TRef : class
     {
         var queued = _queue[index];
         Record(new RunnerFact<TRef>.QueuedRunWithdrawn(queued.RunId));
-        if (queued.Executor is not null && !IsExecutor(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
+        if (queued.Executor is not null && !IsWatched(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
         if (queued.Reserver is not null) Add(new RunnerEffect<TRef>.Notify(queued.Reserver, new Rejected(SessionId, reason, queued.RunId)));
         Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = queued.RunId, Sequence = NextSequence(), Timestamp = now }, now);
     }
@@ -463,22 +470,24 @@ public sealed class RunnerState<TRef> where TRef : class
     /// above every sequence it may have used after a restart.</summary>
     private long NextSequence()
     {
-        var sequence = ++LastSequence;
-        if (_durable && sequence > _reservedSequence)
+        var sequence = _log.Next();
+        if (_durable && sequence > _log.ReservedSequence)
             Record(new RunnerFact<TRef>.SequencesReserved(sequence + SequenceBlock - 1));
         return sequence;
     }
 
-    /// <summary>Retains, publishes and times an event already stamped with its sequence (lifecycle events are created
+    /// <summary>Retains and publishes an event already stamped with its sequence (lifecycle events are created
     /// stamped, not copied).</summary>
     private AgentEvent Record(AgentEvent stamped, DateTimeOffset now)
     {
-        LastEventAt = now;
-        _retained.Add(stamped);
-        if (stamped.IsCritical()) _critical.Add(stamped);
+        _log.Add(stamped, now);
         Add(new RunnerEffect<TRef>.Emit(stamped));
         return stamped;
     }
+
+    /// <summary>Whether <paramref name="actor"/> has a role that keeps it watched: executor of the active or a queued
+    /// run, or subscriber. It is watched while it has one, and unwatched when it loses its last.</summary>
+    private bool IsWatched(TRef actor) => IsExecutor(actor) || _subscribers?.Contains(actor) == true;
 
     /// <summary>Whether <paramref name="executor"/> is the executor of the active run or of a queued run.</summary>
     public bool IsExecutor(TRef executor)
@@ -495,6 +504,11 @@ public sealed class RunnerState<TRef> where TRef : class
 
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {
+        if (_drainWaiters is not null && !HasRuns)
+        {
+            foreach (var waiter in _drainWaiters) Add(new RunnerEffect<TRef>.Drained(waiter));
+            _drainWaiters = null;
+        }
         var effects = (IReadOnlyList<RunnerEffect<TRef>>?)_effects ?? [];
         var facts = (IReadOnlyList<RunnerFact<TRef>>?)_facts ?? [];
         _effects = null;

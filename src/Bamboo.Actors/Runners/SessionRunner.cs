@@ -40,12 +40,12 @@ public sealed class SessionRunner : UntypedActor
             case Stop:
                 Context.Stop(Self);
                 break;
-            case RunnerShell.IdleCheck:
+            case RunnerTimers.IdleCheck:
                 if (_shell.IdleCheckFired(busy: false)) Become(Passivating);
                 break;
             default:
-                if (!_shell.TryDecide(message, out var decision)) Unhandled(message);
-                else if (decision is { } decided) _shell.Apply(decided);
+                if (_shell.Decide(message) is { } decision) _shell.Apply(decision);
+                else Unhandled(message);
                 break;
         }
     }
@@ -53,7 +53,7 @@ public sealed class SessionRunner : UntypedActor
     private void Passivating(object message)
     {
         if (message is Stop) Context.Stop(Self);
-        else _shell.ForwardWhilePassivating(message);
+        else _shell.HandBack(message, Sender);
     }
 
     /// <inheritdoc />

@@ -149,7 +149,7 @@ public sealed class RunnerStateModelProperties(ITestOutputHelper output)
                 return (state.Publish(publishId, evt, op.Ack, now), model.Publish(publishId, evt, op.Ack));
             case Kind.ExecutorTerminated:
                 var dead = executor ?? "stranger";
-                return (state.ExecutorTerminated(dead, now), model.ExecutorTerminated(dead, now));
+                return (state.Terminated(dead, now), model.ExecutorTerminated(dead, now));
             case Kind.DeadlinePassed:
                 return (state.DeadlinePassed(runId ?? "run-none", now), model.DeadlinePassed(runId ?? "run-none"));
             case Kind.GraceExpired:
@@ -200,10 +200,10 @@ public sealed class RunnerStateModelProperties(ITestOutputHelper output)
                     Count(replyKinds, "SignalCancel");
                     break;
                 case RunnerEffect<string>.Watch watch:
-                    watched.Add(watch.Executor);
+                    watched.Add(watch.Actor);
                     break;
                 case RunnerEffect<string>.Unwatch unwatch:
-                    Assert.True(watched.Remove(unwatch.Executor), $"{context}: unwatched {unwatch.Executor}, which was not watched");
+                    Assert.True(watched.Remove(unwatch.Actor), $"{context}: unwatched {unwatch.Actor}, which was not watched");
                     break;
                 case RunnerEffect<string>.ScheduleDeadline schedule:
                     deadlines.Add(schedule.RunId);

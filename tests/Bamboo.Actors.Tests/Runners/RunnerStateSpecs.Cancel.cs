@@ -36,7 +36,7 @@ public sealed class RunnerStateCancelSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-1", StartedAt = T0, LastEventAt = At(1), LastSequence = 2,
             CancelRequested = true, DeadlineAt = T0 + DefaultDeadline,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
     }
 
     [Fact]

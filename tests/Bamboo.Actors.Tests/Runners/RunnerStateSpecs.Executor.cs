@@ -14,7 +14,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
     {
         Start(T0, ExecA);
 
-        var decision = State.ExecutorTerminated(ExecA, At(1));
+        var decision = State.Terminated(ExecA, At(1));
 
         AssertDecision(decision, null,
             CancelTimers(),
@@ -24,7 +24,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         {
             Status = RunStatus.Error, RunId = "run-1", StartedAt = T0, CompletedAt = At(1), Error = Lost,
             LastEventAt = At(1), LastSequence = 2,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.True(State.IsIdle);
     }
 
@@ -34,7 +34,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Start(T0, ExecA);
         State.Cancel(null, null, At(1));
 
-        State.ExecutorTerminated(ExecA, At(2));
+        State.Terminated(ExecA, At(2));
 
         Assert.Equal(RunStatus.Error, State.Status);
         Assert.Equal(Lost, State.Error);
@@ -46,7 +46,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Start(T0, ExecA);
         Enqueue(At(1), ExecB, Waiter);
 
-        var decision = State.ExecutorTerminated(ExecA, At(2));
+        var decision = State.Terminated(ExecA, At(2));
 
         AssertDecision(decision, null,
             CancelTimers(),
@@ -65,7 +65,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Start(T0, ExecA);
         var queued = Enqueue(At(1), ExecB, Waiter);
 
-        var decision = State.ExecutorTerminated(ExecB, At(2));
+        var decision = State.Terminated(ExecB, At(2));
 
         AssertDecision(decision, null,
             Unwatch(ExecB),
@@ -82,7 +82,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Start(T0, ExecA);
         Enqueue(At(1), ExecB, Waiter);
 
-        AssertChangesNothing(() => State.ExecutorTerminated(ExecC, At(2)), null);
+        AssertChangesNothing(() => State.Terminated(ExecC, At(2)), null);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Finish(first, At(1));
         Start(At(2), ExecB);
 
-        AssertChangesNothing(() => State.ExecutorTerminated(ExecA, At(3)), null);
+        AssertChangesNothing(() => State.Terminated(ExecA, At(3)), null);
     }
 
     [Fact]
@@ -101,13 +101,13 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Start(T0, ExecA);
         Reserve(At(1), ConflictPolicy.Interrupt, ExecB);
 
-        AssertChangesNothing(() => State.ExecutorTerminated(ExecA, At(2)), null);
+        AssertChangesNothing(() => State.Terminated(ExecA, At(2)), null);
     }
 
     [Fact]
     public void Should_change_nothing_when_the_session_never_ran()
     {
-        AssertChangesNothing(() => State.ExecutorTerminated(ExecA, T0), null);
+        AssertChangesNothing(() => State.Terminated(ExecA, T0), null);
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Enqueue(At(2), ExecC, Waiter3);
         Enqueue(At(3), ExecA, Waiter2);
 
-        var decision = State.ExecutorTerminated(ExecA, At(4));
+        var decision = State.Terminated(ExecA, At(4));
 
         // Queued runs of the dead executor are withdrawn (newest first) while the active run still holds the watch;
         // the active run ends last and the surviving queued run starts.
@@ -144,7 +144,7 @@ public sealed class RunnerStateExecutorTerminatedSpecs : RunnerStateSpec
         Start(T0, ExecA);
         Enqueue(At(1), ExecA, Waiter);
 
-        var decision = State.ExecutorTerminated(ExecA, At(2));
+        var decision = State.Terminated(ExecA, At(2));
 
         AssertDecision(decision, null,
             Notify(Waiter, new Rejected(Session, Lost, "run-2")),
@@ -235,7 +235,7 @@ public sealed class RunnerStateDeadlineSpecs : RunnerStateSpec
         {
             Status = RunStatus.Error, RunId = "run-1", StartedAt = T0, CompletedAt = At(65), Error = Exceeded,
             LastEventAt = At(65), LastSequence = 3, CancelRequested = true,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
     }
 
     [Fact]
@@ -290,7 +290,7 @@ public sealed class RunnerStateCustomGraceSpecs()
         var deadline = State.DeadlinePassed("run-1", At(30));
 
         Assert.Contains(ScheduleDeadline("run-1", TimeSpan.FromSeconds(30)), reserve.Effects);
-        Assert.Equal(T0.AddSeconds(30), State.Snapshot(0).DeadlineAt);
+        Assert.Equal(T0.AddSeconds(30), State.Snapshot().DeadlineAt);
         Assert.Contains(ScheduleGrace("run-1", TimeSpan.FromMilliseconds(300)), deadline.Effects);
     }
 }
@@ -321,7 +321,7 @@ public sealed class RunnerStateAbandonSpecs : RunnerStateSpec
         {
             Status = RunStatus.Error, RunId = "run-1", StartedAt = T0, CompletedAt = At(3), Error = "session stopped",
             LastEventAt = At(3), LastSequence = 6,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.True(State.IsIdle);
     }
 

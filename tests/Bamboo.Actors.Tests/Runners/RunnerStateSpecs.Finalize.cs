@@ -30,7 +30,7 @@ public sealed class RunnerStateFinalizeSpecs : RunnerStateSpec
         {
             Status = status, RunId = "run-1", StartedAt = T0, CompletedAt = At(1), Error = error, LastEventAt = At(1),
             LastSequence = 2,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.Null(State.Executor);
         Assert.False(State.IsExecutor(ExecA));
         Assert.True(State.IsIdle);
@@ -136,7 +136,7 @@ public sealed class RunnerStateFinalizeSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-2", StartedAt = At(2), LastEventAt = At(2), LastSequence = 4,
             DeadlineAt = At(2) + TimeSpan.FromMinutes(2),
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.Equal(ExecB, State.Executor);
         Assert.Empty(State.QueuedRunIds);
     }

@@ -37,7 +37,7 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
 
         AssertDecision(decision, null, Emitted(new TokenDelta("hello"), "run-1", 2, At(1)));
         Assert.Equal(2, State.LastSequence);
-        Assert.Equal(At(1), State.Snapshot(0).LastEventAt);
+        Assert.Equal(At(1), State.Snapshot().LastEventAt);
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-1", StartedAt = T0, LastEventAt = At(6), LastSequence = 7,
             RoundCount = 3, LastToolName = "fetch", LastToolPhase = ToolPhase.Error, DeadlineAt = T0 + DefaultDeadline,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.Equal(Stamped(new TokenBudgetUpdated(120, 1000), "run-1", 6, At(5)), State.LastBudget);
     }
 

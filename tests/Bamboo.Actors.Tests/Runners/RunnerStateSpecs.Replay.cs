@@ -224,9 +224,11 @@ public sealed class RunnerStateSnapshotSpecs : RunnerStateSpec
     [Fact]
     public void Should_describe_a_session_that_never_ran()
     {
+        Subscribers(3);
+
         Assert.Equal(
             new RunnerReplies.RunnerSnapshot(Session, RunStatus.Pending, null, null, null, null, null, 0, null, null, false, 0, 3, 0, null),
-            State.Snapshot(3));
+            State.Snapshot());
     }
 
     [Fact]
@@ -238,11 +240,12 @@ public sealed class RunnerStateSnapshotSpecs : RunnerStateSpec
         Enqueue(At(3));
         Enqueue(At(4));
         State.Cancel(null, null, At(5));
+        Subscribers(7);
 
         Assert.Equal(
             new RunnerReplies.RunnerSnapshot(Session, RunStatus.Running, "run-1", T0, null, null, At(5), 2, "search", ToolPhase.Begin,
                 true, 2, 7, 6, T0.AddMinutes(10)),
-            State.Snapshot(7));
+            State.Snapshot());
     }
 
     [Fact]
@@ -256,7 +259,12 @@ public sealed class RunnerStateSnapshotSpecs : RunnerStateSpec
         Assert.Equal(
             new RunnerReplies.RunnerSnapshot(Session, RunStatus.Error, "run-1", T0, At(3), "fetch failed", At(3), 4, "fetch", ToolPhase.Error,
                 false, 0, 0, 4, null),
-            State.Snapshot(0));
+            State.Snapshot());
         Assert.Equal(T0.AddMinutes(10), State.DeadlineAt);
+    }
+
+    private void Subscribers(int count)
+    {
+        for (var i = 0; i < count; i++) State.Subscribe($"subscriber-{i}", afterSequence: null);
     }
 }

@@ -32,7 +32,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-1", StartedAt = T0, LastEventAt = T0, LastSequence = 1,
             DeadlineAt = T0 + DefaultDeadline,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.False(State.IsIdle);
     }
 
@@ -47,7 +47,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
             Watch(ExecA),
             ScheduleDeadline("run-1", deadline),
             Emitted(new ExecutionStarted(), "run-1", 1, T0));
-        Assert.Equal(T0 + deadline, State.Snapshot(0).DeadlineAt);
+        Assert.Equal(T0 + deadline, State.Snapshot().DeadlineAt);
         Assert.Equal(ExecA, State.Executor);
         Assert.True(State.IsExecutor(ExecA));
     }
@@ -85,7 +85,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-2", StartedAt = At(2), LastEventAt = At(2), LastSequence = 3,
             DeadlineAt = At(2) + DefaultDeadline,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
 
         Start(At(6));
 
-        var snapshot = State.Snapshot(0);
+        var snapshot = State.Snapshot();
         Assert.Null(snapshot.Error);
         Assert.Null(snapshot.CompletedAt);
         Assert.False(snapshot.CancelRequested);
@@ -131,7 +131,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-2", StartedAt = At(1), LastEventAt = At(1), LastSequence = 4,
             DeadlineAt = At(1) + TimeSpan.FromMinutes(1),
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.False(State.IsExecutor(ExecA));
     }
 
@@ -193,7 +193,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
         {
             Status = RunStatus.Running, RunId = "run-1", StartedAt = T0, LastEventAt = At(1), LastSequence = 2,
             DeadlineAt = T0 + DefaultDeadline, QueueLength = 1,
-        }), State.Snapshot(0));
+        }), State.Snapshot());
         Assert.Equal(["run-2"], State.QueuedRunIds);
         Assert.True(State.IsExecutor(ExecB));
         Assert.Equal(ExecA, State.Executor);

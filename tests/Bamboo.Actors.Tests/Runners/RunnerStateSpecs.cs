@@ -147,7 +147,7 @@ public abstract class RunnerStateSpec
 
     private (RunnerSnapshot Snapshot, string[] Queue, string? Executor, TokenBudgetUpdated? Budget,
         AgentEvent[] Retained, AgentEvent[] Critical, int RunIds) Capture() =>
-        (State.Snapshot(0), State.QueuedRunIds.ToArray(), State.Executor, State.LastBudget,
+        (State.Snapshot(), State.QueuedRunIds.ToArray(), State.Executor, State.LastBudget,
             State.Replay(0).ToArray(), State.Replay(null).ToArray(), _runIds);
 
     /// <summary>The snapshot of a session whose only change since creation is <paramref name="change"/>.</summary>
@@ -161,8 +161,8 @@ public abstract class RunnerStateSpec
         var watched = new HashSet<string>();
         foreach (var effect in decisions.SelectMany(d => d.Effects))
         {
-            if (effect is RunnerEffect<string>.Watch w) watched.Add(w.Executor);
-            if (effect is RunnerEffect<string>.Unwatch u) watched.Remove(u.Executor);
+            if (effect is RunnerEffect<string>.Watch w) watched.Add(w.Actor);
+            if (effect is RunnerEffect<string>.Unwatch u) watched.Remove(u.Actor);
         }
         return watched;
     }

@@ -156,8 +156,8 @@ public class DeadlineSpecs(ITestOutputHelper output)
         var second = Reserve("s1", executor.Ref, deadline: TimeSpan.FromMinutes(5));
         var runner = await Sys.ActorSelection("/user/runners/s1").ResolveOne(TimeSpan.FromSeconds(10));
 
-        runner.Tell(new RunnerShell.DeadlineTick(first.RunId));
-        runner.Tell(new RunnerShell.GraceTick(first.RunId));
+        runner.Tell(new RunnerTimers.DeadlineTick(first.RunId));
+        runner.Tell(new RunnerTimers.GraceTick(first.RunId));
 
         var status = Status("s1");
         Assert.Equal(second.RunId, status.RunId);
