@@ -94,6 +94,29 @@ public sealed class HandOffSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Should_count_an_active_run_on_one_incarnation_at_a_time_across_a_stop_and_recovery()
+    {
+        using var active = new GaugeListener("bamboo.runs.active");
+        var first = Sys.ActorOf(DurableSessionRunner.Props("handoff-3", Settings));
+        first.Tell(new Reserve("handoff-3", Executor: CreateTestProbe().Ref), TestActor);
+        var reserved = ExpectMsg<Reserved>();
+        AwaitAssert(() => Assert.Equal(1, active.Value));
+
+        Watch(first);
+        first.Tell(SessionRunner.Stop.Instance);
+        ExpectTerminated(first);
+        AwaitAssert(() => Assert.Equal(0, active.Value));
+
+        var second = Sys.ActorOf(DurableSessionRunner.Props("handoff-3", Settings));
+        second.Tell(new GetStatus("handoff-3"), TestActor);
+        ExpectMsg<RunnerSnapshot>();
+        AwaitAssert(() => Assert.Equal(1, active.Value));
+        second.Tell(new Finalize("handoff-3", reserved.RunId, RunOutcome.Completed), TestActor);
+        ExpectMsg<Finalized>();
+        AwaitAssert(() => Assert.Equal(0, active.Value));
+    }
+
+    [Fact]
     public void Should_stop_at_once_when_told_to_stop_with_no_write_in_flight()
     {
         var parent = CreateTestProbe();
@@ -106,4 +129,26 @@ public sealed class HandOffSpecs : Akka.TestKit.Xunit2.TestKit
 
         ExpectTerminated(runner);
     }
+}
+
+/// <summary>The running sum of one counter or up-down counter of the Bamboo.Actors meter while it lives (specs that read
+/// a gauge exactly run alone: their collection disables parallelization).</summary>
+internal sealed class GaugeListener : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private long _value;
+
+    public GaugeListener(string instrument)
+    {
+        _listener.InstrumentPublished = (published, listener) =>
+        {
+            if (published.Meter.Name == Diagnostics.BambooMetrics.MeterName && published.Name == instrument) listener.EnableMeasurementEvents(published);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _value, value));
+        _listener.Start();
+    }
+
+    public long Value => Interlocked.Read(ref _value);
+
+    public void Dispose() => _listener.Dispose();
 }
