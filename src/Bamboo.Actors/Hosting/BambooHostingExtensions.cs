@@ -42,9 +42,18 @@ public static class BambooHostingExtensions
     /// Adds the Bamboo runners configured by <paramref name="options"/>: local mode, or with
     /// <see cref="BambooRunnerOptions.Sharded"/> the cluster shard region (<see cref="WithBambooShardRegion"/>).
     /// </summary>
+    /// <exception cref="InvalidOperationException">Sharded runners without durable sessions, and
+    /// <see cref="BambooRunnerOptions.VolatileSessions"/> not set.</exception>
     public static AkkaConfigurationBuilder WithBambooRunners(this AkkaConfigurationBuilder builder, BambooRunnerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options is { Sharded: true, VolatileSessions: false, Persistence.Mode: BambooPersistenceMode.None })
+        {
+            throw new InvalidOperationException(
+                "Sharded runners without durable sessions (Bamboo:Persistence:Mode=None) lose their runs when a node is lost " +
+                "or a shard moves. Use durable sessions (Sqlite or PostgreSql), or set Bamboo:VolatileSessions=true " +
+                "(BambooRunnerOptions.VolatileSessions) to run volatile sessions knowingly.");
+        }
         builder.WithBambooConfiguration(options);
         return options.Sharded
             ? builder.WithBambooShardRegion(options)

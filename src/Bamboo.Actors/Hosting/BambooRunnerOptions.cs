@@ -60,6 +60,15 @@ public sealed class BambooRunnerOptions
     /// <summary>Durability of sessions: SQLite by default (section <c>Bamboo:Persistence</c>).</summary>
     public BambooPersistenceOptions Persistence { get; set; } = new();
 
+    /// <summary>
+    /// Allows <see cref="Sharded"/> runners without durable sessions (<see cref="BambooPersistenceMode.None"/>): volatile
+    /// sessions. Such a cluster cannot keep the product's promises across a seam — a run on a lost node, or on a shard
+    /// that moves (rebalance, graceful leave), ends as an error and its session comes back empty — so it is refused at
+    /// start-up unless this says it is meant. Default false.
+    /// </summary>
+    public bool VolatileSessions { get; set; }
+
+
     /// <summary>The HOCON these options set (only the values that were set).</summary>
     public Config ToHocon()
     {

@@ -66,6 +66,7 @@ public static class BenchSystems
             {
                 options.Sharded = sharded;
                 options.Persistence.Mode = BambooPersistenceMode.None;
+                options.VolatileSessions = sharded;
             });
         });
         var host = builder.Build();

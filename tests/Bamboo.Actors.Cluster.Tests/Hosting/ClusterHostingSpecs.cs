@@ -109,6 +109,7 @@ public sealed class ShardOptionsSpecs
 public sealed class ClusterHostingSpecs : IAsyncLifetime
 {
     private IHost? _host;
+    private bool _started;
 
     [Fact]
     public async Task Should_run_sharded_on_a_one_node_cluster_with_the_split_brain_resolver_on_by_default()
@@ -162,6 +163,18 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Should_refuse_sharded_runners_without_durable_sessions_unless_volatile_sessions_are_allowed()
+    {
+        var problem = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(cluster => { }, runners =>
+        {
+            runners.Sharded = true;
+            runners.VolatileSessions = false;
+        }));
+
+        Assert.Contains("Bamboo:VolatileSessions", problem.Message);
+    }
+
+    [Fact]
     public async Task Should_leave_a_local_service_local_when_the_cluster_is_not_enabled()
     {
         var system = await StartAsync(cluster => cluster.Enabled = false, runners => { });
@@ -186,6 +199,7 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
             .WithBambooRunners(options =>
             {
                 options.Persistence.Mode = BambooPersistenceMode.None;
+                options.VolatileSessions = true;
                 runners(options);
             })
             .WithActors((system, _) =>
@@ -197,6 +211,7 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
         builder.Services.AddBambooRunnerClient();
         _host = builder.Build();
         await _host.StartAsync();
+        _started = true;
         return _host.Services.GetRequiredService<ActorSystem>();
     }
 
@@ -207,7 +222,8 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
         if (_host is null) return;
         try
         {
-            await _host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+            // A host whose start failed before its hosted services were known cannot be stopped, only disposed.
+            if (_started) await _host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
         }
         finally
         {

@@ -79,6 +79,7 @@ public sealed class ClusterNode : IAsyncDisposable
                 options.Sharded = true;
                 // In-memory sessions unless the profile says otherwise (durable cluster specs share one database).
                 options.Persistence.Mode = BambooPersistenceMode.None;
+                options.VolatileSessions = true;
                 profile.Runners?.Invoke(options);
             }));
         builder.Services.AddBambooRunnerClient();
