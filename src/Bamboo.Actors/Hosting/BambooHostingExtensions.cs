@@ -101,6 +101,8 @@ public static class BambooHostingExtensions
                 var region = await registry.GetAsync<SessionRunner>().ConfigureAwait(false);
                 var supervisor = system.ActorOf(RunnerSupervisor.PropsForShardRegion(region), options.SupervisorName);
                 registry.Register<RunnerSupervisor>(supervisor);
+                // Before the shards are handed off (cluster-sharding-shutdown-region comes later): drain this node's sessions.
+                RunnerSupervisor.DrainOnShutdown(system, supervisor, BambooConfig.RunnerSettings(system).ShutdownGrace);
             });
     }
 

@@ -52,6 +52,7 @@ internal sealed class RunnerShell
             RunnerTimers.DeadlineTick tick => State.DeadlinePassed(tick.RunId, Now),
             RunnerTimers.GraceTick tick => State.GraceExpired(tick.RunId, Now),
             SessionRunner.Drain drain => State.Drain(drain.Reason, Sender, Now),
+            SessionRunner.EndRuns end => State.Abandon(end.Reason, Now, Sender),
             _ => null,
         };
     }

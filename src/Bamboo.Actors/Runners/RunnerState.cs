@@ -289,10 +289,12 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>
     /// The session is leaving memory while not idle (its actor stopped or failed): the active run ends as
     /// <c>Error(<paramref name="reason"/>)</c> with its executor signalled, and queued runs are withdrawn, so no run is
-    /// left running with nobody to end it.
+    /// left running with nobody to end it. Also the end of a shutdown drain whose grace passed: then
+    /// <paramref name="waiter"/> is told once nothing is left.
     /// </summary>
-    public RunnerDecision<TRef> Abandon(string reason, DateTimeOffset now)
+    public RunnerDecision<TRef> Abandon(string reason, DateTimeOffset now, TRef? waiter = null)
     {
+        if (waiter is not null) (_drainWaiters ??= []).Add(waiter);
         for (var i = _queue.Count - 1; i >= 0; i--)
             Withdraw(i, RunStatus.Error, reason, reason, now);
         if (Status == RunStatus.Running)

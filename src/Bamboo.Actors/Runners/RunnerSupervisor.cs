@@ -61,8 +61,11 @@ public sealed class RunnerSupervisor : ReceiveActor
     /// </summary>
     public sealed record DrainRuns(string Reason, TimeSpan Timeout);
 
-    /// <summary>Answer to <see cref="DrainRuns"/>: how many sessions were asked and how many still had a run at the timeout.</summary>
-    public sealed record RunsDrained(int Sessions, int StillRunning);
+    /// <summary>
+    /// Answer to <see cref="DrainRuns"/>: how many sessions were asked, how many still had a run when the grace passed
+    /// (those runs were then ended as <c>Error("shutdown")</c>), and how many did not confirm even that.
+    /// </summary>
+    public sealed record RunsDrained(int Sessions, int StillRunning, int Unconfirmed);
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -105,24 +108,69 @@ public sealed class RunnerSupervisor : ReceiveActor
     public static void DrainOnShutdown(ActorSystem system, IActorRef supervisor, TimeSpan grace) =>
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-drain-runs", async () =>
         {
-            await supervisor.Ask<RunsDrained>(new DrainRuns("shutting down", grace), grace + TimeSpan.FromSeconds(1));
+            await supervisor.Ask<RunsDrained>(new DrainRuns("shutting down", grace), grace + EndRunsTimeout + TimeSpan.FromSeconds(1));
             return Done.Instance;
         });
 
     private void HandleDrain(DrainRuns drain)
     {
-        // Sharded: this node's entities leave through shard hand-off, and executors on this node are drained by their
-        // clients. Local: every session here is a child.
+        // Read on the actor's thread; everything after runs on the returned task.
         var sessions = _shardRegion is null
-            ? Context.GetChildren().Where(child => !_passivating.ContainsKey(child.Path.Name)).ToList()
-            : [];
-        var replyTo = Sender;
-        var pending = sessions.Select(session => session
-            .Ask<SessionRunner.Drained>(new SessionRunner.Drain(drain.Reason), drain.Timeout)
-            .ContinueWith(task => task.IsCompletedSuccessfully, TaskScheduler.Default));
-        Task.WhenAll(pending)
-            .ContinueWith(task => new RunsDrained(sessions.Count, task.Result.Count(idle => !idle)), TaskScheduler.Default)
-            .PipeTo(replyTo);
+            ? Task.FromResult<IReadOnlyList<DrainTarget>>(Context.GetChildren()
+                .Where(child => !_passivating.ContainsKey(child.Path.Name))
+                .Select(child => new DrainTarget((message, wait) => child.Ask<SessionRunner.Drained>(message, wait)))
+                .ToList())
+            : ShardedSessionsAsync(_shardRegion, drain.Timeout);
+        DrainAsync(sessions, drain).PipeTo(Sender);
+    }
+
+    /// <summary>Sends a drain message to one session runner and waits for its <see cref="SessionRunner.Drained"/>.</summary>
+    private sealed record DrainTarget(Func<object, TimeSpan, Task<SessionRunner.Drained>> Ask);
+
+    /// <summary>
+    /// Drains this node's sessions — the supervisor's children, or the entities of the shard region's local shards —
+    /// in two steps: each is asked to withdraw its queue and cancel its run, and gets the grace to see it end; what is
+    /// still running after the grace ends as <c>Error("shutdown")</c> (recorded, its executor told), so no run is left
+    /// <c>running</c> by a node that leaves.
+    /// </summary>
+    private static async Task<RunsDrained> DrainAsync(Task<IReadOnlyList<DrainTarget>> targets, DrainRuns drain)
+    {
+        var sessions = await targets.ConfigureAwait(false);
+        var drained = await Task.WhenAll(sessions.Select(session => AskDrained(session, new SessionRunner.Drain(drain.Reason), drain.Timeout)))
+            .ConfigureAwait(false);
+        var left = sessions.Where((_, i) => !drained[i]).ToList();
+        var ended = await Task.WhenAll(left.Select(session => AskDrained(session, new SessionRunner.EndRuns(ShutdownError), EndRunsTimeout)))
+            .ConfigureAwait(false);
+        return new RunsDrained(sessions.Count, left.Count, ended.Count(done => !done));
+    }
+
+    /// <summary>Error of a run still active when a node's shutdown grace passed.</summary>
+    public const string ShutdownError = "shutdown";
+
+    private static readonly TimeSpan EndRunsTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>The entities of this node's shards, reached through the region (an envelope names the entity, so the
+    /// drain messages need no session id of their own).</summary>
+    private static async Task<IReadOnlyList<DrainTarget>> ShardedSessionsAsync(IActorRef region, TimeSpan timeout)
+    {
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, timeout).ConfigureAwait(false);
+        return state.Shards
+            .SelectMany(shard => shard.EntityIds)
+            .Select(entityId => new DrainTarget((message, wait) => region.Ask<SessionRunner.Drained>(new ShardingEnvelope(entityId, message), wait)))
+            .ToList();
+    }
+
+    private static async Task<bool> AskDrained(DrainTarget session, object message, TimeSpan timeout)
+    {
+        try
+        {
+            await session.Ask(message, timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception exception) when (exception is AskTimeoutException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     private IActorRef ChildFor(string entityId)

@@ -93,6 +93,10 @@ public sealed class SessionRunner : UntypedActor
     /// once the session is idle.</summary>
     internal sealed record Drain(string Reason);
 
+    /// <summary>Shutting down and the drain's grace has passed: end what is left as <c>Error(Reason)</c>, telling the
+    /// executors, and answer <see cref="Drained"/>.</summary>
+    internal sealed record EndRuns(string Reason);
+
     /// <summary>The session has no active or queued run.</summary>
     internal sealed class Drained
     {

@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Bamboo.Actors.Cluster.Tests.Infrastructure;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Runners;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
 using static Bamboo.Actors.Protocol.RunnerCommands;
@@ -11,8 +12,11 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Cluster.Tests.Scenarios;
 
-public sealed class GracefulLeaveSpecs(ITestOutputHelper output) : OwnClusterSpec(output, ClusterProfile.Stable)
+public sealed class GracefulLeaveSpecs(ITestOutputHelper output)
+    : OwnClusterSpec(output, ClusterProfile.Stable with { Runners = options => options.ShutdownGrace = Grace })
 {
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
+
     [Fact]
     public async Task Should_hand_the_sessions_of_a_leaving_node_to_the_survivors()
     {
@@ -30,11 +34,13 @@ public sealed class GracefulLeaveSpecs(ITestOutputHelper output) : OwnClusterSpe
         await leaving.LeaveAsync();
         var left = clock.Elapsed;
 
-        // Hand-off stops the runner: the run it held is ended and its executor told, never silently dropped.
-        Assert.Equal(run.RunId, executor.ExpectMsg<CancelRun>(Remote).RunId);
+        // The leaving node drains its sessions before it hands them off: the run is asked to cancel and, as its executor
+        // does not finalize within the grace, ends as "shutdown", its executor told, never silently dropped.
+        Assert.Equal((run.RunId, "shutting down"), executor.ExpectMsg<CancelRun>(Remote) is var cancel ? (cancel.RunId, cancel.Reason) : default);
+        Assert.Equal("shutting down", ExpectEvent<RunCancelling>(subscriber, run.RunId).Reason);
+        Assert.Equal((run.RunId, RunnerSupervisor.ShutdownError), executor.ExpectMsg<CancelRun>(Remote) is var end ? (end.RunId, end.Reason) : default);
         var finished = ExpectEvent<ExecutionFinished>(subscriber, run.RunId);
-        Assert.Equal(RunStatus.Error, finished.Status);
-        Assert.Equal("session stopped", finished.Error);
+        Assert.Equal((RunStatus.Error, RunnerSupervisor.ShutdownError), (finished.Status, finished.Error));
 
         // The survivors serve every session of the node that left, and accept new runs for them.
         foreach (var sessionId in sessions)
