@@ -12,9 +12,6 @@ public sealed class BambooServerOptions
     /// <summary>Interval of SSE keep-alive comments. Default 15 seconds.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>On shutdown, how long active runs get to finalize after cancellation is signalled. Default 10 seconds.</summary>
-    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
-
     /// <summary>Largest accepted request body. Default 1 MiB.</summary>
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 

@@ -3,20 +3,30 @@ using Bamboo.Actors.Configuration;
 
 namespace Bamboo.Actors.Client;
 
-/// <summary>Settings of <see cref="RunnerClient"/> (HOCON <c>bamboo.client</c>).</summary>
+/// <summary>Settings of <see cref="RunnerClient"/>: HOCON <c>bamboo.client</c>, defaults in <c>hocon/bamboo.conf</c>.</summary>
 public sealed record ClientSettings
 {
-    /// <summary>How long to wait for a runner's answer. Default 10 seconds.</summary>
-    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Events buffered per subscription before the consumer counts as slow. Default 1,024.</summary>
-    public int SubscriptionBuffer { get; init; } = 1024;
-
-    /// <summary>Reads <c>bamboo.client</c> from <paramref name="system"/>'s configuration (embedded defaults as fallback).</summary>
-    public static ClientSettings Create(ActorSystem system)
+    private ClientSettings()
     {
-        system.Settings.InjectTopLevelFallback(BambooConfig.Default);
-        var config = system.Settings.Config.GetConfig("bamboo.client");
+    }
+
+    /// <summary>The defaults of <c>hocon/bamboo.conf</c>.</summary>
+    public static ClientSettings Default { get; } = FromConfig(null);
+
+    /// <summary>How long to wait for a runner's answer.</summary>
+    public TimeSpan AskTimeout { get; init; }
+
+    /// <summary>Events buffered per subscription before the consumer counts as slow.</summary>
+    public int SubscriptionBuffer { get; init; }
+
+    /// <summary>Reads <c>bamboo.client</c> from <paramref name="system"/>'s configuration, over the embedded defaults.</summary>
+    public static ClientSettings Create(ActorSystem system) => FromConfig(system.Settings.Config.GetConfig("bamboo.client"));
+
+    /// <summary>Reads a <c>bamboo.client</c> section (null: the embedded defaults alone).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public static ClientSettings FromConfig(Akka.Configuration.Config? section)
+    {
+        var config = (section ?? Akka.Configuration.Config.Empty).WithFallback(BambooConfig.Default.GetConfig("bamboo.client"));
         var settings = new ClientSettings
         {
             AskTimeout = config.GetTimeSpan("ask-timeout"),

@@ -24,8 +24,7 @@ public static class BambooConfig
     /// (<c>hocon/serialization.conf</c>), so they cross nodes without Akka's default JSON serializer.
     /// Akka registers serializers only when an ActorSystem starts: add this to the configuration the system is created
     /// with (for Akka.Hosting: <c>builder.AddHocon(BambooConfig.Serialization, HoconAddMode.Append)</c>). Injecting it as
-    /// a fallback into a running system, as <see cref="RunnerSettings(ActorSystem)"/> does for the defaults, does not
-    /// register the serializer.
+    /// a fallback into a running system does not register the serializer.
     /// </summary>
     public static Akka.Configuration.Config Serialization => SerializationConfig.Value;
 
@@ -44,12 +43,11 @@ public static class BambooConfig
     }
 
     /// <summary>
-    /// Runner settings from <paramref name="system"/>'s configuration (<c>bamboo.runners</c>), with the embedded
-    /// defaults injected as the system's fallback first.
+    /// Runner settings from <paramref name="system"/>'s configuration (<c>bamboo.runners</c>), over the embedded defaults.
+    /// Reading them changes nothing in the system (hosting adds the defaults to its configuration once, at start).
     /// </summary>
     public static RunnerSettings RunnerSettings(ActorSystem system)
     {
-        system.Settings.InjectTopLevelFallback(Default);
         return FromConfig(system.Settings.Config.GetConfig("bamboo.runners"));
     }
 

@@ -60,11 +60,12 @@ public static class BambooHostingExtensions
             : builder.WithBambooRunnerSupervisor(options);
     }
 
-    /// <summary>The HOCON piece: <paramref name="options"/> (persistence included) in front, the embedded <c>hocon/</c>
-    /// defaults behind everything.</summary>
+    /// <summary>The configuration piece: <paramref name="options"/> in front, their persistence
+    /// (<see cref="BambooPersistence.WithBambooPersistence"/>), and the embedded <c>hocon/</c> defaults behind everything.</summary>
     public static AkkaConfigurationBuilder WithBambooConfiguration(this AkkaConfigurationBuilder builder, BambooRunnerOptions options) =>
         builder
-            .AddHocon(options.ToHocon().WithFallback(BambooPersistence.ToHocon(options.Persistence)), HoconAddMode.Prepend)
+            .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
+            .WithBambooPersistence(options.Persistence)
             .AddHocon(BambooConfig.Default, HoconAddMode.Append);
 
     /// <summary>The local-mode supervisor piece: session runners are the supervisor's children.</summary>

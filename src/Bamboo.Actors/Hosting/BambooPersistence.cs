@@ -1,57 +1,29 @@
 using System.Text;
 using System.Text.Json;
 using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
 using Microsoft.Data.Sqlite;
 
 namespace Bamboo.Actors.Hosting;
 
 /// <summary>
-/// Turns <see cref="BambooPersistenceOptions"/> into configuration: durable sessions on Akka.Persistence.Sql (SQLite by
-/// default, PostgreSQL by configuration) or on the in-memory journal, or not durable at all.
+/// Durable sessions on Akka.Persistence.Sql (SQLite by default, PostgreSQL by configuration), on the in-memory journal,
+/// or not durable at all, as <see cref="BambooPersistenceOptions"/> say. The SQL journal and snapshot store are
+/// configured through the plugin's own hosting options (<see cref="SqlJournalOptions"/>, <see cref="SqlSnapshotOptions"/>:
+/// Akka.Persistence.Sql.Hosting, served at 1.5.70 and checked against Akka 1.5.73), which hosting applies with
+/// <c>WithSqlPersistence</c> and <see cref="ToHocon"/> renders for an ActorSystem created without Akka.Hosting.
 /// </summary>
 public static class BambooPersistence
 {
+    /// <summary>Identifier of the SQL journal and snapshot store plugins (<c>akka.persistence.journal.sql</c>, ...).</summary>
+    public const string SqlPluginIdentifier = "sql";
+
     /// <summary>Journal plugin used for SQL modes.</summary>
-    public const string SqlJournalPlugin = "akka.persistence.journal.sql";
+    public const string SqlJournalPlugin = "akka.persistence.journal." + SqlPluginIdentifier;
 
     /// <summary>Snapshot store plugin used for SQL modes.</summary>
-    public const string SqlSnapshotPlugin = "akka.persistence.snapshot-store.sql";
-
-    /// <summary>The HOCON for <paramref name="options"/>. For SQLite, also creates the data folder and switches the database
-    /// file to write-ahead logging (persistent per file, and much faster for many small writes).</summary>
-    public static Config ToHocon(BambooPersistenceOptions options)
-    {
-        var hocon = new StringBuilder();
-        switch (options.Mode)
-        {
-            case BambooPersistenceMode.None:
-                hocon.AppendLine("bamboo.runners.durable = off");
-                break;
-            case BambooPersistenceMode.InMemory:
-                var (journal, snapshots) = Plugins(options)!.Value;
-                Durable(hocon, options, journal, snapshots);
-                break;
-            case BambooPersistenceMode.Sqlite:
-            case BambooPersistenceMode.PostgreSql:
-                var connectionString = options.EffectiveConnectionString
-                    ?? throw new InvalidOperationException($"Bamboo:Persistence:ConnectionString is required for {options.Mode}.");
-                var provider = options.ProviderName is { Length: > 0 } name
-                    ? name
-                    : options.Mode == BambooPersistenceMode.Sqlite ? "SQLite.MS" : "PostgreSQL.15";
-                if (options.Mode == BambooPersistenceMode.Sqlite) PrepareSqlite(connectionString);
-                Durable(hocon, options, SqlJournalPlugin, SqlSnapshotPlugin);
-                SqlPlugin(hocon, SqlJournalPlugin, "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql", connectionString, provider);
-                // A replay that finds an older writer's facts after a newer writer's fails the session's recovery instead
-                // of silently dropping them (Akka's default, repair-by-discard-old, dropped acknowledged facts). The shard
-                // lease keeps one writer per session, so this fires only on a broken deployment, and then loudly.
-                hocon.Append(SqlJournalPlugin).AppendLine(".replay-filter.mode = fail");
-                SqlPlugin(hocon, SqlSnapshotPlugin, "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql", connectionString, provider);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown persistence mode");
-        }
-        return ConfigurationFactory.ParseString(hocon.ToString());
-    }
+    public const string SqlSnapshotPlugin = "akka.persistence.snapshot-store." + SqlPluginIdentifier;
 
     /// <summary>The journal and snapshot store plugins of <paramref name="options"/>; null when sessions are not durable.</summary>
     public static (string Journal, string Snapshots)? Plugins(BambooPersistenceOptions options) => options.Mode switch
@@ -61,7 +33,60 @@ public static class BambooPersistence
         _ => (SqlJournalPlugin, SqlSnapshotPlugin),
     };
 
-    /// <summary>Creates the SQLite file's folder and turns on write-ahead logging for the file.</summary>
+    /// <summary>The SQL plugins' options for a SQL mode (<see cref="BambooPersistenceMode.Sqlite"/>,
+    /// <see cref="BambooPersistenceMode.PostgreSql"/>); null for the others.</summary>
+    /// <exception cref="InvalidOperationException">PostgreSQL without a connection string.</exception>
+    public static (SqlJournalOptions Journal, SqlSnapshotOptions Snapshots)? SqlOptions(BambooPersistenceOptions options)
+    {
+        if (options.Mode is not (BambooPersistenceMode.Sqlite or BambooPersistenceMode.PostgreSql)) return null;
+        var connectionString = options.EffectiveConnectionString
+            ?? throw new InvalidOperationException($"Bamboo:Persistence:ConnectionString is required for {options.Mode}.");
+        var provider = options.EffectiveProviderName;
+        // Not the system's default plugins: sessions name theirs (bamboo.runners.journal-plugin), so an application's
+        // own persistent actors keep whatever default it configures.
+        var journal = new SqlJournalOptions(isDefaultPlugin: false, SqlPluginIdentifier)
+        {
+            ConnectionString = connectionString,
+            ProviderName = provider,
+            AutoInitialize = true,
+        };
+        var snapshots = new SqlSnapshotOptions(isDefaultPlugin: false, SqlPluginIdentifier)
+        {
+            ConnectionString = connectionString,
+            ProviderName = provider,
+            AutoInitialize = true,
+        };
+        return (journal, snapshots);
+    }
+
+    /// <summary>
+    /// The whole persistence configuration of <paramref name="options"/> as HOCON, for an ActorSystem created without
+    /// Akka.Hosting (hosting uses <see cref="WithBambooPersistence"/>). A SQLite database's folder must exist:
+    /// <see cref="PrepareSqlite"/>.
+    /// </summary>
+    public static Config ToHocon(BambooPersistenceOptions options)
+    {
+        var config = RunnerHocon(options);
+        if (SqlOptions(options) is var (journal, snapshots))
+        {
+            config = config
+                .WithFallback(journal.ToConfig()).WithFallback(snapshots.ToConfig())
+                .WithFallback(journal.DefaultConfig).WithFallback(journal.DefaultQueryConfig).WithFallback(snapshots.DefaultConfig);
+        }
+        return config;
+    }
+
+    /// <summary>The hosting step: prepares a SQLite database and adds the plugins and the runners' durability settings.</summary>
+    public static AkkaConfigurationBuilder WithBambooPersistence(this AkkaConfigurationBuilder builder, BambooPersistenceOptions options)
+    {
+        builder.AddHocon(RunnerHocon(options), HoconAddMode.Prepend);
+        if (SqlOptions(options) is not var (journal, snapshots)) return builder;
+        if (options.Mode == BambooPersistenceMode.Sqlite) PrepareSqlite(journal.ConnectionString!);
+        return builder.WithSqlPersistence(journal, snapshots);
+    }
+
+    /// <summary>Creates the SQLite file's folder and turns on write-ahead logging for the file (persistent per file, and
+    /// much faster for many small writes).</summary>
     public static void PrepareSqlite(string connectionString)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString);
@@ -74,23 +99,24 @@ public static class BambooPersistence
         command.ExecuteNonQuery();
     }
 
-    private static void Durable(StringBuilder hocon, BambooPersistenceOptions options, string journal, string snapshots)
+    /// <summary>What the runners read: whether sessions are durable, on which plugins; and the journal's replay filter.</summary>
+    private static Config RunnerHocon(BambooPersistenceOptions options)
     {
+        var hocon = new StringBuilder();
+        if (Plugins(options) is not var (journal, snapshots))
+        {
+            hocon.AppendLine("bamboo.runners.durable = off");
+            return ConfigurationFactory.ParseString(hocon.ToString());
+        }
         hocon.AppendLine("bamboo.runners.durable = on");
         hocon.Append("bamboo.runners.journal-plugin = ").AppendLine(Quote(journal));
         hocon.Append("bamboo.runners.snapshot-plugin = ").AppendLine(Quote(snapshots));
         if (options.SnapshotEvery is { } every) hocon.Append("bamboo.runners.snapshot-every = ").Append(every).AppendLine();
-    }
-
-    private static void SqlPlugin(StringBuilder hocon, string path, string type, string connectionString, string provider)
-    {
-        hocon.Append(path).AppendLine(" {");
-        hocon.Append("  class = ").AppendLine(Quote(type));
-        hocon.Append("  plugin-id = ").AppendLine(Quote(path));
-        hocon.Append("  connection-string = ").AppendLine(Quote(connectionString));
-        hocon.Append("  provider-name = ").AppendLine(Quote(provider));
-        hocon.AppendLine("  auto-initialize = on");
-        hocon.AppendLine("}");
+        // A replay that finds an older writer's facts after a newer writer's fails the session's recovery instead of
+        // silently dropping them (Akka's default, repair-by-discard-old, dropped acknowledged facts). The shard lease
+        // keeps one writer per session, so this fires only on a broken deployment, and then loudly.
+        hocon.Append(journal).AppendLine(".replay-filter.mode = fail");
+        return ConfigurationFactory.ParseString(hocon.ToString());
     }
 
     // A JSON string literal is a valid HOCON quoted string: quotes, backslashes and control characters escaped.

@@ -28,13 +28,18 @@ public sealed class BambooPersistenceOptions
     /// <summary>linq2db provider name. Defaults: <c>SQLite.MS</c>, <c>PostgreSQL.15</c>.</summary>
     public string? ProviderName { get; set; }
 
-    /// <summary>A session snapshots its state every this many persisted facts. Default 100.</summary>
+    /// <summary>A session snapshots its state every this many persisted facts (<c>bamboo.runners.snapshot-every</c> when unset).</summary>
     public int? SnapshotEvery { get; set; }
 
     /// <summary>The SQLite data folder in effect.</summary>
     public string EffectiveDataFolder => DataFolder is { Length: > 0 } folder
         ? Path.GetFullPath(folder)
         : Path.Combine(AppContext.BaseDirectory, "data");
+
+    /// <summary>The linq2db provider name in effect.</summary>
+    public string EffectiveProviderName => ProviderName is { Length: > 0 } name
+        ? name
+        : Mode == BambooPersistenceMode.PostgreSql ? "PostgreSQL.15" : "SQLite.MS";
 
     /// <summary>The connection string in effect.</summary>
     public string? EffectiveConnectionString => ConnectionString is { Length: > 0 } configured

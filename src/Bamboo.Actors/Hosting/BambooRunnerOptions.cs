@@ -30,31 +30,31 @@ public sealed class BambooRunnerOptions
     /// </summary>
     public string? ShardRole { get; set; }
 
-    /// <summary>How long an idle session (no run, nothing queued, no subscriber) stays in memory. Default 2 minutes.</summary>
+    /// <summary>How long an idle session (no run, nothing queued, no subscriber) stays in memory.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
-    /// <summary>Maximum queued runs per session under <c>Enqueue</c>. Default 16.</summary>
+    /// <summary>Maximum queued runs per session under <c>Enqueue</c>.</summary>
     public int? MaxQueueLength { get; set; }
 
-    /// <summary>Events retained per session for cursor replay. Default 1,000.</summary>
+    /// <summary>Events retained per session for cursor replay.</summary>
     public int? EventRetention { get; set; }
 
-    /// <summary>Critical events replayed to a subscriber without a cursor. Default 32.</summary>
+    /// <summary>Critical events replayed to a subscriber without a cursor.</summary>
     public int? ReplayCriticalEvents { get; set; }
 
-    /// <summary>Deadline of a run that names none. Default 1 hour.</summary>
+    /// <summary>Deadline of a run that names none.</summary>
     public TimeSpan? DefaultDeadline { get; set; }
 
-    /// <summary>Time an executor has to finalize after its deadline passed. Default 5 seconds.</summary>
+    /// <summary>Time an executor has to finalize after its deadline passed.</summary>
     public TimeSpan? DeadlineGrace { get; set; }
 
-    /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested. Default 10 seconds.</summary>
+    /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested.</summary>
     public TimeSpan? ShutdownGrace { get; set; }
 
-    /// <summary>How long the client waits for the runners' answer. Default 10 seconds.</summary>
+    /// <summary>How long the client waits for the runners' answer.</summary>
     public TimeSpan? AskTimeout { get; set; }
 
-    /// <summary>Events buffered per client subscription. Default 1,024.</summary>
+    /// <summary>Events buffered per client subscription.</summary>
     public int? SubscriptionBuffer { get; set; }
 
     /// <summary>Durability of sessions: SQLite by default (section <c>Bamboo:Persistence</c>).</summary>

@@ -6,33 +6,37 @@ namespace Bamboo.Actors.Runners;
 /// </summary>
 public sealed record RunnerSettings
 {
+    internal RunnerSettings()
+    {
+    }
+
     /// <summary>The defaults of <c>hocon/bamboo.conf</c>.</summary>
-    public static RunnerSettings Default { get; } = new();
+    public static RunnerSettings Default { get; } = Configuration.BambooConfig.FromConfig(null);
 
-    /// <summary>How long a session with no active or queued run and no subscriber stays in memory. Default 2 minutes.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>How long a session with no active or queued run and no subscriber stays in memory.</summary>
+    public TimeSpan IdleTimeout { get; init; }
 
-    /// <summary>Maximum queued runs under <c>Enqueue</c>; one more is rejected with <c>queue_full</c>. Default 16.</summary>
-    public int MaxQueueLength { get; init; } = 16;
+    /// <summary>Maximum queued runs under <c>Enqueue</c>; one more is rejected with <c>queue_full</c>.</summary>
+    public int MaxQueueLength { get; init; }
 
-    /// <summary>Events retained per session for cursor replay. Default 1,000.</summary>
-    public int EventRetention { get; init; } = 1000;
+    /// <summary>Events retained per session for cursor replay.</summary>
+    public int EventRetention { get; init; }
 
-    /// <summary>Critical events replayed to a subscriber without a cursor. Default 32 (the seed's ring).</summary>
-    public int ReplayCriticalEvents { get; init; } = 32;
+    /// <summary>Critical events replayed to a subscriber without a cursor.</summary>
+    public int ReplayCriticalEvents { get; init; }
 
-    /// <summary>Deadline of a run whose reservation names none. Default 1 hour: no run may stay running forever.</summary>
-    public TimeSpan DefaultDeadline { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>Deadline of a run whose reservation names none: no run may stay running forever.</summary>
+    public TimeSpan DefaultDeadline { get; init; }
 
     /// <summary>After a deadline passes, how long the executor has to finalize before the run ends as
-    /// <c>Error("deadline exceeded")</c>. Default 5 seconds.</summary>
-    public TimeSpan DeadlineGrace { get; init; } = TimeSpan.FromSeconds(5);
+    /// <c>Error("deadline exceeded")</c>.</summary>
+    public TimeSpan DeadlineGrace { get; init; }
 
-    /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested. Default 10 seconds.</summary>
-    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>On shutdown, how long active runs get to finalize after cancellation is requested.</summary>
+    public TimeSpan ShutdownGrace { get; init; }
 
     /// <summary>Sessions are event-sourced (<see cref="DurableSessionRunner"/>): lifecycle facts are persisted before they
-    /// are acknowledged and survive restarts. Default off (in memory); hosting turns it on with SQLite.</summary>
+    /// are acknowledged and survive restarts. Off for a plain ActorSystem; hosting turns it on with SQLite.</summary>
     public bool Durable { get; init; }
 
     /// <summary>Journal plugin of durable sessions; the system's default journal when empty.</summary>
@@ -41,8 +45,8 @@ public sealed record RunnerSettings
     /// <summary>Snapshot store plugin of durable sessions; the system's default snapshot store when empty.</summary>
     public string SnapshotPluginId { get; init; } = "";
 
-    /// <summary>A durable session saves a snapshot of its state every this many persisted facts. Default 100.</summary>
-    public int SnapshotEvery { get; init; } = 100;
+    /// <summary>A durable session saves a snapshot of its state every this many persisted facts.</summary>
+    public int SnapshotEvery { get; init; }
 
     /// <summary>
     /// Whether runners are entities of the shard region (<see cref="Sharding.BambooSharding"/> sets it; not a HOCON

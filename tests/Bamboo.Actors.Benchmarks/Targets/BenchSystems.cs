@@ -35,10 +35,11 @@ public static class BenchSystems
     /// <summary>
     /// A local ActorSystem with a <see cref="RunnerSupervisor"/> named <c>runners</c> whose sessions persist as
     /// <paramref name="persistence"/> says, configured the way hosting configures it (<see cref="BambooPersistence.ToHocon"/>:
-    /// plugins, durable flag; for SQLite also the data folder and write-ahead logging).
+    /// plugins, durable flag; for SQLite also the data folder and write-ahead logging, <see cref="BambooPersistence.PrepareSqlite"/>).
     /// </summary>
     public static (ActorSystem System, IActorRef Supervisor, RunnerSettings Settings) CreateDurable(string name, BambooPersistenceOptions persistence)
     {
+        if (persistence.Mode == BambooPersistenceMode.Sqlite) BambooPersistence.PrepareSqlite(persistence.EffectiveConnectionString!);
         var system = ActorSystem.Create(name, BambooPersistence.ToHocon(persistence).WithFallback(Config(null)));
         var settings = BambooConfig.RunnerSettings(system);
         if (settings.Durable != (persistence.Mode != BambooPersistenceMode.None))

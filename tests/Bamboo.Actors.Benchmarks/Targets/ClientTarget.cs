@@ -24,7 +24,7 @@ public sealed class ClientTarget : ILifecycleTarget
     public static ClientTarget CreateLocal(TimeSpan askTimeout)
     {
         var (system, supervisor) = BenchSystems.CreateLocal("bench-client");
-        return new ClientTarget(system, new RunnerClient(system, supervisor, new ClientSettings { AskTimeout = askTimeout }));
+        return new ClientTarget(system, new RunnerClient(system, supervisor, ClientSettings.Default with { AskTimeout = askTimeout }));
     }
 
     /// <inheritdoc />

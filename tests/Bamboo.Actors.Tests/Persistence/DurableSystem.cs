@@ -27,6 +27,7 @@ public sealed class DurableSystem : IAsyncDisposable
 
     public static DurableSystem Start(BambooPersistenceOptions persistence, string extraHocon = "")
     {
+        if (persistence.Mode == BambooPersistenceMode.Sqlite) BambooPersistence.PrepareSqlite(persistence.EffectiveConnectionString!);
         var config = ConfigurationFactory.ParseString(extraHocon)
             .WithFallback(BambooPersistence.ToHocon(persistence))
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
