@@ -116,6 +116,10 @@ public static class BambooPersistence
         // silently dropping them (Akka's default, repair-by-discard-old, dropped acknowledged facts). The shard lease
         // keeps one writer per session, so this fires only on a broken deployment, and then loudly.
         hocon.Append(journal).AppendLine(".replay-filter.mode = fail");
+        // After a database outage, Akka's circuit breaker (open after 10 failed calls) keeps refusing for its reset
+        // timeout, 30 s by default, although the database is back: 3 s lets the first call through soon after.
+        hocon.Append(journal).AppendLine(".circuit-breaker.reset-timeout = 3s");
+        hocon.Append(snapshots).AppendLine(".circuit-breaker.reset-timeout = 3s");
         return ConfigurationFactory.ParseString(hocon.ToString());
     }
 

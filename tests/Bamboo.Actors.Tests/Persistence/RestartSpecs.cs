@@ -1,4 +1,5 @@
 using Bamboo.Actors.Hosting;
+using Bamboo.Actors.TestSupport;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
@@ -171,7 +172,11 @@ public sealed class SqliteRestartSpecs : RestartSpecs, IDisposable
 /// </summary>
 public sealed class PostgreSqlRestartSpecs : RestartSpecs
 {
-    protected override void RequireDatabase() => TestPostgres.Require();
+    protected override void RequireDatabase()
+    {
+        var missing = TestPostgres.MissingReason();
+        Skip.If(missing is not null, missing);
+    }
 
     protected override DurableSystem Start(string extraHocon = "") =>
         DurableSystem.Start(new BambooPersistenceOptions { Mode = BambooPersistenceMode.PostgreSql, ConnectionString = TestPostgres.ConnectionString }, extraHocon);
