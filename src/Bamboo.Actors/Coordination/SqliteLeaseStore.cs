@@ -11,10 +11,11 @@ internal sealed class SqliteLeaseStore(string connectionString, string table, Ti
 {
     private const string Now = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
-    // A writer waiting on another (the journal shares the file) retries until the command timeout: one operation's worth.
+    // A writer waiting on another (the journal shares the file) waits one operation's worth.
     private readonly int _commandTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(operationTimeout.TotalSeconds));
+    private readonly long _busyTimeoutMilliseconds = Math.Max(1, (long)operationTimeout.TotalMilliseconds);
 
-    public Task EnsureTableAsync(CancellationToken cancellation) => ExecuteAsync(
+    public Task EnsureTableAsync(CancellationToken cancellation) => ScalarAsync(
         $"""
         CREATE TABLE IF NOT EXISTS {table} (
             name TEXT NOT NULL PRIMARY KEY,
@@ -66,21 +67,23 @@ internal sealed class SqliteLeaseStore(string connectionString, string table, Ti
     {
         await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellation);
+        await using (var busy = connection.CreateCommand())
+        {
+            // SQLite's own busy handler, so that every lock this operation needs (also the commit's) waits for the other
+            // writers (contenders, the journal) instead of failing with "database is locked".
+            busy.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMilliseconds}";
+            await busy.ExecuteNonQueryAsync(cancellation);
+        }
+        // BEGIN IMMEDIATE takes the write lock before the statement reads the row: no read-then-upgrade, which SQLite
+        // may refuse at once (SQLITE_BUSY without waiting) when another writer got in between.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellation);
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = sql;
         command.CommandTimeout = _commandTimeoutSeconds;
         parameters(command.Parameters);
-        return await command.ExecuteScalarAsync(cancellation) is long version ? version : null;
-    }
-
-    private async Task ExecuteAsync(string sql, Action<SqliteParameterCollection> parameters, CancellationToken cancellation)
-    {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellation);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.CommandTimeout = _commandTimeoutSeconds;
-        parameters(command.Parameters);
-        await command.ExecuteNonQueryAsync(cancellation);
+        var result = await command.ExecuteScalarAsync(cancellation);
+        await transaction.CommitAsync(cancellation);
+        return result is long version ? version : null;
     }
 }
