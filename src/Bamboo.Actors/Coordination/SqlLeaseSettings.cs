@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Akka.Coordination;
+using Bamboo.Actors.Configuration;
 
 namespace Bamboo.Actors.Coordination;
 
@@ -19,23 +20,24 @@ internal sealed partial record SqlLeaseSettings(
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
     public static SqlLeaseSettings Create(LeaseSettings lease)
     {
-        var config = lease.LeaseConfig;
+        // Akka's LeaseProvider falls back to akka.coordination.lease only; the keys of this lease default to lease.conf.
+        var config = lease.LeaseConfig.WithFallback(BambooConfig.Lease.GetConfig(SqlLeaseHocon.ConfigPath));
         var timeouts = lease.TimeoutSettings;
-        var database = config.GetString("provider", "").Trim().ToLowerInvariant() switch
+        var database = config.GetString("provider").Trim().ToLowerInvariant() switch
         {
             "sqlite" => SqlLeaseDatabase.Sqlite,
             "postgresql" => SqlLeaseDatabase.PostgreSql,
             var other => throw new ArgumentException($"Lease provider must be \"sqlite\" or \"postgresql\", not \"{other}\"."),
         };
-        var connectionString = config.GetString("connection-string", "");
+        var connectionString = config.GetString("connection-string");
         if (string.IsNullOrWhiteSpace(connectionString))
             throw new ArgumentException($"Lease [{lease.LeaseName}]: connection-string is required.");
-        var tableName = config.GetString("table-name", "bamboo_leases");
+        var tableName = config.GetString("table-name");
         // The table name is written into the SQL text: only plain (optionally schema-qualified) identifiers.
         if (!Identifier().IsMatch(tableName))
             throw new ArgumentException($"Lease table-name \"{tableName}\" is not a plain SQL identifier.");
 
-        var margin = ParseMargin(config.GetString("safety-margin", "0.2"), timeouts.HeartbeatTimeout)
+        var margin = ParseMargin(config.GetString("safety-margin"), timeouts.HeartbeatTimeout)
             ?? config.GetTimeSpan("safety-margin");
         var validity = timeouts.HeartbeatTimeout - margin;
         if (margin < TimeSpan.Zero || validity <= TimeSpan.Zero)
@@ -47,7 +49,7 @@ internal sealed partial record SqlLeaseSettings(
                 $"Lease heartbeat-interval ({timeouts.HeartbeatInterval}) + lease-operation-timeout ({timeouts.OperationTimeout}) " +
                 $"must be less than heartbeat-timeout - safety-margin ({validity}).");
 
-        return new SqlLeaseSettings(database, connectionString, tableName, config.GetBoolean("auto-initialize", true), margin);
+        return new SqlLeaseSettings(database, connectionString, tableName, config.GetBoolean("auto-initialize"), margin);
     }
 
     /// <summary>A plain number is a fraction of heartbeat-timeout; anything else is left to HOCON's duration parser.</summary>

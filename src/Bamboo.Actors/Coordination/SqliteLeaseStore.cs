@@ -5,7 +5,8 @@ namespace Bamboo.Actors.Coordination;
 /// <summary>
 /// The lease table in a SQLite file. <c>expires_at</c> is milliseconds since the Unix epoch by SQLite's own clock
 /// (<c>julianday('now')</c>, fixed for the duration of one statement); SQLite serialises writers, so each statement is
-/// an atomic compare-and-set. Every contender runs on the host that has the file, so they all share that clock.
+/// an atomic compare-and-set. Every contender runs on the host that has the file, so they all share that clock. In the
+/// upsert's DO UPDATE, unqualified columns are the existing row and <c>excluded.*</c> the proposed one.
 /// </summary>
 internal sealed class SqliteLeaseStore(string connectionString, string table, TimeSpan operationTimeout) : ILeaseStore
 {
@@ -27,8 +28,8 @@ internal sealed class SqliteLeaseStore(string connectionString, string table, Ti
     public Task<long?> TryAcquireAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellation) => ScalarAsync(
         $"""
         INSERT INTO {table} (name, owner, expires_at, version) VALUES ($name, $owner, {Now} + $ttl, 1)
-        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, version = {table}.version + 1
-        WHERE {table}.owner IS NULL OR {table}.owner = excluded.owner OR {table}.expires_at <= {Now}
+        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, version = version + 1
+        WHERE owner IS NULL OR owner = excluded.owner OR expires_at <= {Now}
         RETURNING version
         """, p =>
         {

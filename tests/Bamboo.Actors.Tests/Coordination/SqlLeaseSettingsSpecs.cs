@@ -50,6 +50,23 @@ public sealed class SqlLeaseSettingsSpecs
     public void Should_refuse_a_lease_without_a_shared_database(BambooPersistenceMode mode) =>
         Assert.Throws<InvalidOperationException>(() => SqlLeaseHocon.FromPersistence(new BambooPersistenceOptions { Mode = mode }));
 
+    [Fact]
+    public void Should_take_the_table_and_margin_defaults_from_lease_conf_when_the_section_names_only_the_database()
+    {
+        // As LeaseProvider builds it for a section written by hand, without BambooConfig.Lease in the system's config.
+        var config = ConfigurationFactory.ParseString("""
+                lease-class = "Bamboo.Actors.Coordination.SqlLease, Bamboo.Actors"
+                provider = postgresql
+                connection-string = "Host=db"
+                """)
+            .WithFallback(LeaseProvider.DefaultConfig().GetConfig("akka.coordination.lease"));
+
+        var settings = SqlLeaseSettings.Create(LeaseSettings.Create(config, "lease", "owner"));
+
+        // Akka's heartbeat-timeout (120s) with lease.conf's 20% margin.
+        Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, "Host=db", "bamboo_leases", true, TimeSpan.FromSeconds(24)), settings);
+    }
+
     [Theory]
     [InlineData("0.25", 7500)]
     [InlineData("3s", 3000)]
