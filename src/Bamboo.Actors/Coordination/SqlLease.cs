@@ -40,6 +40,7 @@ public sealed class SqlLease : Lease, IDisposable
     // One database operation at a time, in call order: a release queued after an acquire runs after it, and a renewal
     // never overlaps a release. Async waiters on SemaphoreSlim are served first come, first served.
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _databaseLimiter;
     private readonly CancellationTokenSource _terminated = new();
     private readonly object _sync = new();
 
@@ -65,6 +66,7 @@ public sealed class SqlLease : Lease, IDisposable
         _operationTimeout = timeouts.OperationTimeout;
         _validityTicks = ToTicks(_timeToLive - _sqlSettings.SafetyMargin);
         _store = store ?? CreateStore(_sqlSettings, _operationTimeout);
+        _databaseLimiter = DatabaseOperationLimiter.For(_sqlSettings.Database, _sqlSettings.ConnectionString, _sqlSettings.MaxConcurrentOperations);
         _log = Logging.GetLogger(system, typeof(SqlLease));
         // A terminated system renews nothing: the lease then expires in the database after heartbeat-timeout, as a
         // crashed node's would. Nothing is released here (a shard releases its own lease when it stops).
@@ -312,8 +314,9 @@ public sealed class SqlLease : Lease, IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/> after the operations queued before it, on the thread pool (SQLite's driver
-    /// blocks; a caller may be an actor), bounded by <paramref name="timeout"/> including the wait for its turn. A
+    /// Runs <paramref name="operation"/> after the operations of this lease queued before it, when the database has room
+    /// (<see cref="DatabaseOperationLimiter"/>), on the thread pool (SQLite's driver blocks; a caller may be an actor),
+    /// bounded by <paramref name="timeout"/> including the waits for its turn. A
     /// timeout surfaces as <see cref="LeaseTimeoutException"/>, a database failure as <see cref="LeaseException"/>.
     /// </summary>
     private async Task<T> RunAsync<T>(string what, TimeSpan timeout, CancellationToken stop, Func<CancellationToken, Task<T>> operation)
@@ -332,7 +335,15 @@ public sealed class SqlLease : Lease, IDisposable
             {
                 try
                 {
-                    return await operation(token);
+                    await _databaseLimiter.WaitAsync(token);
+                    try
+                    {
+                        return await operation(token);
+                    }
+                    finally
+                    {
+                        _databaseLimiter.Release();
+                    }
                 }
                 finally
                 {

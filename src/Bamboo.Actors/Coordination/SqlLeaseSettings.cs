@@ -14,7 +14,8 @@ internal sealed partial record SqlLeaseSettings(
     string ConnectionString,
     string TableName,
     bool AutoInitialize,
-    TimeSpan SafetyMargin)
+    TimeSpan SafetyMargin,
+    int MaxConcurrentOperations)
 {
     /// <summary>Reads and checks the settings of <paramref name="lease"/> (its <see cref="LeaseSettings.LeaseConfig"/>).</summary>
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
@@ -49,7 +50,10 @@ internal sealed partial record SqlLeaseSettings(
                 $"Lease heartbeat-interval ({timeouts.HeartbeatInterval}) + lease-operation-timeout ({timeouts.OperationTimeout}) " +
                 $"must be less than heartbeat-timeout - safety-margin ({validity}).");
 
-        return new SqlLeaseSettings(database, connectionString, tableName, config.GetBoolean("auto-initialize"), margin);
+        var maxConcurrent = config.GetInt("max-concurrent-operations");
+        if (maxConcurrent < 1) throw new ArgumentException($"Lease max-concurrent-operations must be at least 1, not {maxConcurrent}.");
+
+        return new SqlLeaseSettings(database, connectionString, tableName, config.GetBoolean("auto-initialize"), margin, maxConcurrent);
     }
 
     /// <summary>A plain number is a fraction of heartbeat-timeout; anything else is left to HOCON's duration parser.</summary>

@@ -23,7 +23,7 @@ public sealed class SqlLeaseSettingsSpecs
             var timeouts = lease.Settings.TimeoutSettings;
             Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
                 (timeouts.HeartbeatTimeout, timeouts.HeartbeatInterval, timeouts.OperationTimeout));
-            Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, persistence.ConnectionString, "bamboo_leases", true, TimeSpan.FromSeconds(6)),
+            Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, persistence.ConnectionString, "bamboo_leases", true, TimeSpan.FromSeconds(6), 4),
                 lease.SqlSettings);
             Assert.False(lease.CheckLease());
         }
@@ -64,7 +64,7 @@ public sealed class SqlLeaseSettingsSpecs
         var settings = SqlLeaseSettings.Create(LeaseSettings.Create(config, "lease", "owner"));
 
         // Akka's heartbeat-timeout (120s) with lease.conf's 20% margin.
-        Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, "Host=db", "bamboo_leases", true, TimeSpan.FromSeconds(24)), settings);
+        Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, "Host=db", "bamboo_leases", true, TimeSpan.FromSeconds(24), 4), settings);
     }
 
     [Theory]
@@ -81,6 +81,7 @@ public sealed class SqlLeaseSettingsSpecs
     [InlineData("table-name = \"leases; DROP TABLE journal\"")]
     [InlineData("provider = mysql")]
     [InlineData("connection-string = \"\"")]
+    [InlineData("max-concurrent-operations = 0")]
     public void Should_refuse_settings_that_cannot_work(string hocon) =>
         Assert.Throws<ArgumentException>(() => Settings(hocon));
 
