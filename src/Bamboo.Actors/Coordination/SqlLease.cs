@@ -18,14 +18,16 @@ namespace Bamboo.Actors.Coordination;
 /// exactly what this holder last wrote, by owner and version). A renewal that finds the row changed loses the lease at
 /// once; a database that cannot be reached loses it when the local validity runs out. Either way the lost callback runs
 /// once and <see cref="CheckLease"/> turns false before the database would let anybody else take the row.</para>
-/// <para>The owner name is what the caller passes. Sharding and the Split Brain Resolver pass the node's host:port
-/// without its incarnation uid, so a node restarted on the same address takes over its own unexpired leases at once
-/// instead of waiting for them to expire; the Kubernetes lease grants the same. That is safe because a host:port is
-/// held by one live process at a time: the restarted process could bind the port only after the old one let it go,
-/// i.e. died, and a dead process neither writes nor renews. It would not be safe if two live nodes advertised one
-/// address (a shared public-hostname behind NAT, say), but such nodes already break Akka remoting and membership. Two
-/// lease instances with one owner name (two ActorSystems in one process, only in tests) still exclude each other: a
-/// re-acquire by one increases the version and the other's next renewal then loses.</para>
+/// <para>The owner name is what the caller passes. Sharding and the Split Brain Resolver pass the node's address
+/// without its incarnation uid (<c>Address.HostPort()</c>, <c>system@host:port</c>), so a node restarted on the same
+/// address is the same owner: it takes its own unexpired leases back at once instead of waiting for them to expire (the
+/// Kubernetes lease grants the same). That is safe because a host:port is bound by one live process at a time: the
+/// restarted process could bind the port only after the old one let it go, i.e. died, and a dead process neither writes
+/// nor renews. Two live processes with one address are a misconfiguration (one public-hostname for several machines, a
+/// Kubernetes StatefulSet pod force-deleted while its node is unreachable) that already breaks Akka remoting; even
+/// then they exclude each other within a heartbeat-interval: the newcomer's acquire increases the version, and the
+/// other's next renewal finds the row changed and loses the lease. Specs use the same rule with two ActorSystems in
+/// one process.</para>
 /// </remarks>
 public sealed class SqlLease : Lease, IDisposable
 {

@@ -130,7 +130,7 @@ public abstract class SqlLeaseSpecs : Akka.TestKit.Xunit2.TestKit
     public async Task Should_let_a_node_restarted_on_the_same_address_take_its_lease_at_once_and_the_old_incarnation_lose_it()
     {
         SkipUnavailable();
-        // Sharding names the owner by host:port only: a restarted node is the same owner as the node it replaces.
+        // Sharding names the owner by address without incarnation: a restarted node is the owner it replaces.
         var oldProbe = CreateTestProbe();
         var old = Lease("node-a");
         Assert.True(await old.Acquire(reason => oldProbe.Ref.Tell(reason)));
