@@ -11,6 +11,7 @@ public static class BambooConfig
     private static readonly Lazy<Akka.Configuration.Config> DefaultConfig =
         new(() => Load("bamboo.conf").WithFallback(SerializationConfig.Value));
     private static readonly Lazy<Akka.Configuration.Config> ClusterConfig = new(() => Load("cluster.conf"));
+    private static readonly Lazy<Akka.Configuration.Config> LeaseConfig = new(() => Load("lease.conf"));
 
     /// <summary>
     /// The <c>bamboo</c> defaults (<c>hocon/bamboo.conf</c>) together with <see cref="Serialization"/>. Create the
@@ -31,6 +32,10 @@ public static class BambooConfig
     /// <summary>The cluster defaults of sharded mode (<c>hocon/cluster.conf</c>): the Split Brain Resolver with the
     /// keep-majority strategy and a 20 s stable-after.</summary>
     public static Akka.Configuration.Config Cluster => ClusterConfig.Value;
+
+    /// <summary>The defaults of the lease on the journal's database (<c>hocon/lease.conf</c>, section
+    /// <c>bamboo.coordination.lease</c>, see <see cref="Bamboo.Actors.Coordination.SqlLease"/>).</summary>
+    public static Akka.Configuration.Config Lease => LeaseConfig.Value;
 
     /// <summary>Reads an embedded HOCON file from <c>hocon/</c>.</summary>
     public static Akka.Configuration.Config Load(string fileName)
