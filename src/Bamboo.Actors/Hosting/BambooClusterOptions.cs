@@ -16,7 +16,7 @@ public sealed class BambooClusterOptions
     public const string SectionName = "Bamboo:Cluster";
 
     /// <summary>The strategies <see cref="SplitBrainStrategy"/> accepts (those that need no further parameters).</summary>
-    public static IReadOnlyList<string> SplitBrainStrategies { get; } = ["keep-majority", "keep-oldest", "down-all"];
+    public static IReadOnlyList<string> SplitBrainStrategies { get; } = ["keep-majority", "lease-majority", "keep-oldest", "down-all"];
 
     /// <summary>
     /// Whether this node joins a cluster. Default (null): when <see cref="Seeds"/> is not empty. Set true with no seeds
@@ -48,8 +48,9 @@ public sealed class BambooClusterOptions
     public int? MinimumMembers { get; set; }
 
     /// <summary>
-    /// Split Brain Resolver strategy (<see cref="SplitBrainStrategies"/>). Default <c>keep-majority</c>: the side of a
-    /// partition with the majority stays up and downs the rest.
+    /// Split Brain Resolver strategy (<see cref="SplitBrainStrategies"/>). Default: <c>lease-majority</c> on the shards'
+    /// lease store with durable SQL sessions (a side downs the others only while it holds the lease), else
+    /// <c>keep-majority</c> (the side of a partition with the majority stays up and downs the rest).
     /// </summary>
     public string? SplitBrainStrategy { get; set; }
 

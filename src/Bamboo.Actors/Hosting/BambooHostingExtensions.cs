@@ -90,11 +90,17 @@ public static class BambooHostingExtensions
     public static AkkaConfigurationBuilder WithBambooShardRegion(this AkkaConfigurationBuilder builder, BambooRunnerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var lease = BambooSharding.Lease(options.Persistence);
+        lease?.Apply(builder);
         return builder
             .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
+            // Behind the application's own choice (BambooClusterOptions.SplitBrainStrategy is prepended): a node
+            // downs others only while it holds the cluster's lease on the shared store, and a minority without it
+            // downs itself; without a SQL store, the majority side decides.
+            .AddHocon(BambooSharding.SplitBrainDefaults(lease), HoconAddMode.Append)
             .WithShardRegion<SessionRunner>(
                 BambooSharding.TypeName,
-                (system, _) => BambooSharding.EntityProps(BambooConfig.RunnerSettings(system)),
+                (system, _) => BambooSharding.EntityProps(BambooConfig.RunnerSettings(system), lease),
                 new SessionMessageExtractor(),
                 BambooSharding.ShardOptions(options.ShardRole, options.Persistence))
             .WithActors(async (system, registry) =>

@@ -25,6 +25,9 @@ public static class BambooPersistence
     /// <summary>Snapshot store plugin used for SQL modes.</summary>
     public const string SqlSnapshotPlugin = "akka.persistence.snapshot-store." + SqlPluginIdentifier;
 
+    /// <summary>Identifier of the SQL plugins that hold cluster sharding's own state (coordinator, remembered entities).</summary>
+    public const string ShardingPluginIdentifier = "sql-sharding";
+
     /// <summary>The journal and snapshot store plugins of <paramref name="options"/>; null when sessions are not durable.</summary>
     public static (string Journal, string Snapshots)? Plugins(BambooPersistenceOptions options) => options.Mode switch
     {
@@ -33,10 +36,26 @@ public static class BambooPersistence
         _ => (SqlJournalPlugin, SqlSnapshotPlugin),
     };
 
+    /// <summary>
+    /// The plugins cluster sharding keeps its own state in (coordinator, remembered entities): the sessions' store, but
+    /// as plugins of their own, with Akka's default replay filter. Sessions' plugins fail a replay that shows two
+    /// writers, because a session's facts are acknowledged promises; sharding's state is rebuilt by the regions, and two
+    /// coordinators that once wrote one store (two clusters formed by mistake) must not leave sharding unable to start.
+    /// </summary>
+    public static (string Journal, string Snapshots)? ShardingPlugins(BambooPersistenceOptions options) => options.Mode switch
+    {
+        BambooPersistenceMode.None => null,
+        BambooPersistenceMode.InMemory => Plugins(options),
+        _ => ("akka.persistence.journal." + ShardingPluginIdentifier, "akka.persistence.snapshot-store." + ShardingPluginIdentifier),
+    };
+
     /// <summary>The SQL plugins' options for a SQL mode (<see cref="BambooPersistenceMode.Sqlite"/>,
     /// <see cref="BambooPersistenceMode.PostgreSql"/>); null for the others.</summary>
     /// <exception cref="InvalidOperationException">PostgreSQL without a connection string.</exception>
-    public static (SqlJournalOptions Journal, SqlSnapshotOptions Snapshots)? SqlOptions(BambooPersistenceOptions options)
+    public static (SqlJournalOptions Journal, SqlSnapshotOptions Snapshots)? SqlOptions(BambooPersistenceOptions options) =>
+        SqlOptions(options, SqlPluginIdentifier);
+
+    private static (SqlJournalOptions Journal, SqlSnapshotOptions Snapshots)? SqlOptions(BambooPersistenceOptions options, string identifier)
     {
         if (options.Mode is not (BambooPersistenceMode.Sqlite or BambooPersistenceMode.PostgreSql)) return null;
         var connectionString = options.EffectiveConnectionString
@@ -44,13 +63,13 @@ public static class BambooPersistence
         var provider = options.EffectiveProviderName;
         // Not the system's default plugins: sessions name theirs (bamboo.runners.journal-plugin), so an application's
         // own persistent actors keep whatever default it configures.
-        var journal = new SqlJournalOptions(isDefaultPlugin: false, SqlPluginIdentifier)
+        var journal = new SqlJournalOptions(isDefaultPlugin: false, identifier)
         {
             ConnectionString = connectionString,
             ProviderName = provider,
             AutoInitialize = true,
         };
-        var snapshots = new SqlSnapshotOptions(isDefaultPlugin: false, SqlPluginIdentifier)
+        var snapshots = new SqlSnapshotOptions(isDefaultPlugin: false, identifier)
         {
             ConnectionString = connectionString,
             ProviderName = provider,
@@ -67,8 +86,9 @@ public static class BambooPersistence
     public static Config ToHocon(BambooPersistenceOptions options)
     {
         var config = RunnerHocon(options);
-        if (SqlOptions(options) is var (journal, snapshots))
+        foreach (var identifier in new[] { SqlPluginIdentifier, ShardingPluginIdentifier })
         {
+            if (SqlOptions(options, identifier) is not var (journal, snapshots)) continue;
             config = config
                 .WithFallback(journal.ToConfig()).WithFallback(snapshots.ToConfig())
                 .WithFallback(journal.DefaultConfig).WithFallback(journal.DefaultQueryConfig).WithFallback(snapshots.DefaultConfig);
@@ -82,7 +102,8 @@ public static class BambooPersistence
         builder.AddHocon(RunnerHocon(options), HoconAddMode.Prepend);
         if (SqlOptions(options) is not var (journal, snapshots)) return builder;
         if (options.Mode == BambooPersistenceMode.Sqlite) PrepareSqlite(journal.ConnectionString!);
-        return builder.WithSqlPersistence(journal, snapshots);
+        var (shardingJournal, shardingSnapshots) = SqlOptions(options, ShardingPluginIdentifier)!.Value;
+        return builder.WithSqlPersistence(journal, snapshots).WithSqlPersistence(shardingJournal, shardingSnapshots);
     }
 
     /// <summary>Creates the SQLite file's folder and turns on write-ahead logging for the file (persistent per file, and

@@ -1,8 +1,10 @@
 using Akka.Actor;
+using Akka.Coordination;
 using Akka.Event;
 using Akka.Persistence;
 using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Routing;
+using Bamboo.Actors.Sharding;
 using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Runners;
@@ -19,6 +21,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
 {
     private readonly RunnerShell _shell;
     private readonly RunnerSettings _settings;
+    private readonly Lease? _shardLease;
     private long _factsSinceSnapshot;
     private IActorRef? _persistingFor;
     private bool _stopWhenWritten;
@@ -31,6 +34,17 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
         if (settings.JournalPluginId.Length > 0) JournalPluginId = settings.JournalPluginId;
         if (settings.SnapshotPluginId.Length > 0) SnapshotPluginId = settings.SnapshotPluginId;
         _shell = new RunnerShell(Context, new RunnerState<IActorRef>(SessionIds.FromEntityId(entityId), settings, durable: true), settings);
+        if (settings.ShardLease is { } leasePath) _shardLease = ShardLease(entityId, leasePath);
+    }
+
+    /// <summary>The lease this runner's shard holds: Akka's LeaseProvider hands out one instance per name and owner, the
+    /// same the shard acquired before it started this runner.</summary>
+    private Lease ShardLease(string entityId, string configPath)
+    {
+        var system = Context.System;
+        var shardId = new SessionMessageExtractor().ShardId(entityId);
+        return LeaseProvider.Get(system).GetLease(
+            $"{system.Name}-shard-{BambooSharding.TypeName}-{shardId}", configPath, Akka.Cluster.Cluster.Get(system).SelfAddress.HostPort());
     }
 
     /// <summary>Props for the durable runner of the entity <paramref name="entityId"/>.</summary>
@@ -109,6 +123,14 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
         if (decision.Facts.Count == 0)
         {
             _shell.Apply(decision);
+            return;
+        }
+        if (_shardLease?.CheckLease() == false)
+        {
+            // The shard's lease lapsed (its renewals failed, or another node took it): another incarnation may already
+            // run this session elsewhere, so this one writes nothing more and leaves; the shard stops soon after.
+            Log.Warning("Session {0}: this node no longer holds its shard's lease; leaving without writing", _shell.State.SessionId);
+            Unrecorded("this node no longer holds the session's shard");
             return;
         }
         _persistingFor = Sender;

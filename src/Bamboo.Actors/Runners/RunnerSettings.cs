@@ -56,6 +56,13 @@ public sealed record RunnerSettings
     /// </summary>
     public bool Sharded { get; init; }
 
+    /// <summary>
+    /// The configuration path of the lease each shard holds while it runs (sharding's <c>use-lease</c>; set by sharding
+    /// hosting, not a HOCON setting), or null. A durable runner checks its shard's lease before every write and leaves,
+    /// writing nothing, once the lease is lost: another node may already run the session.
+    /// </summary>
+    public string? ShardLease { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public RunnerSettings Validate()
     {

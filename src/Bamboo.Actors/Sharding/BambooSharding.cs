@@ -1,6 +1,8 @@
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Bamboo.Actors.Coordination;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Routing;
 using Bamboo.Actors.Runners;
@@ -27,8 +29,9 @@ public static class BambooSharding
     /// The shard region settings of session runners:
     /// <list type="bullet">
     /// <item>entities only on nodes with <paramref name="role"/> (all nodes when null; others route through a proxy);</item>
-    /// <item>hand-off (rebalance, graceful leave) stops a runner with <see cref="SessionRunner.Stop"/>, so a run it still
-    /// had is ended and its executor told, never silently dropped;</item>
+    /// <item>hand-off (rebalance, graceful leave) stops a runner with <see cref="SessionRunner.Stop"/>; a durable runner
+    /// finishes a write in flight first, so its next incarnation starts only after the last write of this one;</item>
+    /// <item>with a SQL journal, each shard runs only while its node holds the shard's lease (<see cref="Lease"/>);</item>
     /// <item>no idle passivation by sharding: a runner passivates itself only when it has no run, no queue and no
     /// subscriber (sharding's own timer would stop runners in the middle of long, quiet runs);</item>
     /// <item>with durable sessions (<paramref name="persistence"/> not <see cref="BambooPersistenceMode.None"/>),
@@ -40,9 +43,12 @@ public static class BambooSharding
     /// </summary>
     public static ShardOptions ShardOptions(string? role = null, BambooPersistenceOptions? persistence = null)
     {
-        var plugins = BambooPersistence.Plugins(persistence ?? new BambooPersistenceOptions { Mode = BambooPersistenceMode.None });
+        persistence ??= new BambooPersistenceOptions { Mode = BambooPersistenceMode.None };
+        var plugins = BambooPersistence.ShardingPlugins(persistence);
         return new ShardOptions
         {
+            LeaseImplementation = Lease(persistence),
+            LeaseRetryInterval = Lease(persistence) is null ? null : LeaseRetryInterval,
             Role = string.IsNullOrWhiteSpace(role) ? null : role,
             RememberEntities = plugins is not null,
             // The ddata store keeps remembered entities in LightningDB; the journal is what durable sessions already have.
@@ -54,11 +60,45 @@ public static class BambooSharding
         };
     }
 
+    /// <summary>
+    /// The lease a shard holds while it runs, on the journal's database: with it, a session runs on one node at a time
+    /// even if two clusters formed on one store (a misconfiguration, a partition), because the database lets one holder
+    /// have each shard's lease. Null without a SQL journal (in-memory or no durability: nothing to fence).
+    /// </summary>
+    public static SqlLeaseOptions? Lease(BambooPersistenceOptions persistence) =>
+        BambooPersistence.SqlOptions(persistence) is null ? null : new SqlLeaseOptions(persistence);
+
+    /// <summary>
+    /// The Split Brain Resolver's strategy where the application chose none: <c>lease-majority</c> on the shards' lease
+    /// store when there is one (a side downs the others only while it holds the lease, so two sides can never both
+    /// stay up, whatever the partition), else <c>keep-majority</c>. With the lease fencing every shard, a downed node's
+    /// shards need not wait out a removal margin as long as <c>stable-after</c> before they start elsewhere.
+    /// </summary>
+    public static Config SplitBrainDefaults(SqlLeaseOptions? lease) => ConfigurationFactory.ParseString(lease is null
+        ? "akka.cluster.split-brain-resolver.active-strategy = keep-majority"
+        : $$"""
+          akka.cluster.split-brain-resolver {
+            active-strategy = lease-majority
+            lease-majority.lease-implementation = "{{lease.ConfigPath}}"
+          }
+          akka.cluster.down-removal-margin = {{LeaseRemovalMargin.TotalMilliseconds}}ms
+          """);
+
+    /// <summary>How long sharding waits after a node was downed before it starts the node's shards elsewhere, when the
+    /// shards are leased (the lease, not this margin, keeps a cut-off node's entities from running twice).</summary>
+    public static readonly TimeSpan LeaseRemovalMargin = TimeSpan.FromSeconds(2);
+
+    /// <summary>How soon a shard that could not get its lease (its last holder crashed and the lease has not expired yet)
+    /// tries again; Akka's default is 5 s.</summary>
+    public static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>The entity props factory for the shard region: one <see cref="SessionRunner"/> per entity id.</summary>
-    public static Func<string, Props> EntityProps(RunnerSettings settings)
+    /// <param name="settings">The runners' settings.</param>
+    /// <param name="shardLease">The shards' lease (<see cref="Lease"/>), whose loss stops a durable runner before its next write.</param>
+    public static Func<string, Props> EntityProps(RunnerSettings settings, SqlLeaseOptions? shardLease = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var entitySettings = settings with { Sharded = true };
+        var entitySettings = settings with { Sharded = true, ShardLease = shardLease?.ConfigPath };
         return entityId => SessionRunner.PropsForEntity(entityId, entitySettings);
     }
 }

@@ -36,6 +36,9 @@ public sealed record ClusterProfile
     /// <summary>Runner options on top of <c>Sharded = true</c>.</summary>
     public Action<BambooRunnerOptions>? Runners { get; init; }
 
+    /// <summary>HOCON in front of the profile's own (e.g. shorter lease timings).</summary>
+    public string? ExtraHocon { get; init; }
+
     /// <summary>The HOCON every node of this profile starts with.</summary>
     public Config Hocon()
     {
@@ -52,6 +55,8 @@ public sealed record ClusterProfile
         // catch-all JSON serializer fails to send. (akka.actor.serialize-messages, which would also serialize local
         // messages, cannot be used with a cluster: Akka's cluster events lose Member.UpNumber in the JSON round trip,
         // nodes then disagree on the oldest member, and the shard coordinator singleton never settles.)
-        return ConfigurationFactory.ParseString(hocon.ToString()).WithFallback(FallbackGuardSerializer.Config);
+        return ConfigurationFactory.ParseString(ExtraHocon ?? "")
+            .WithFallback(ConfigurationFactory.ParseString(hocon.ToString()))
+            .WithFallback(FallbackGuardSerializer.Config);
     }
 }
