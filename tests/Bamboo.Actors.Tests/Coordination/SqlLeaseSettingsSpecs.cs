@@ -21,9 +21,9 @@ public sealed class SqlLeaseSettingsSpecs
 
             Assert.Equal(("bamboo-shard-1", "host:4053"), (lease.Settings.LeaseName, lease.Settings.OwnerName));
             var timeouts = lease.Settings.TimeoutSettings;
-            Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)),
+            Assert.Equal((TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)),
                 (timeouts.HeartbeatTimeout, timeouts.HeartbeatInterval, timeouts.OperationTimeout));
-            Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, persistence.ConnectionString, "bamboo_leases", true, TimeSpan.FromSeconds(6), 4),
+            Assert.Equal(new SqlLeaseSettings(SqlLeaseDatabase.PostgreSql, persistence.ConnectionString, "bamboo_leases", true, TimeSpan.FromSeconds(2.4), 4),
                 lease.SqlSettings);
             Assert.False(lease.CheckLease());
         }
@@ -68,7 +68,7 @@ public sealed class SqlLeaseSettingsSpecs
     }
 
     [Theory]
-    [InlineData("0.25", 7500)]
+    [InlineData("0.25", 3000)]
     [InlineData("3s", 3000)]
     [InlineData("0", 0)]
     public void Should_read_the_safety_margin_as_a_fraction_of_heartbeat_timeout_or_a_duration(string margin, int expectedMilliseconds) =>
