@@ -110,6 +110,14 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>No run, nothing queued, no subscriber: nothing would be lost if the session left memory now.</summary>
     public bool IsIdle => !HasRuns && SubscriberCount == 0;
 
+    /// <summary>A new incarnation of a session that is not durable: its events are numbered above
+    /// <paramref name="floor"/>, which is at least the last sequence any earlier incarnation used.</summary>
+    public void NumberAbove(long floor)
+    {
+        _log.Reserve(floor);
+        _log.ResumeAboveReserved();
+    }
+
     /// <summary>Reserve a run (see <see cref="RunnerCommands.Reserve"/>).</summary>
     /// <param name="policy">What to do while a run is active.</param>
     /// <param name="executor">Who does the run's work (watched, signalled on cancel).</param>

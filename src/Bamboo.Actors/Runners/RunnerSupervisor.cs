@@ -28,11 +28,20 @@ public sealed class RunnerSupervisor : ReceiveActor
     // scattered in memory, paid by every command; this flat index is one hash probe.
     private readonly Dictionary<string, IActorRef> _children = [];
 
+    // In-memory sessions number their events above it, so a session's sequences never go backwards across passivation
+    // or failure. Outlives a restart of this actor.
+    private readonly SequenceFloor _floor;
+
     /// <summary>Creates the supervisor; use <see cref="Props(RunnerSettings)"/> or <see cref="PropsForShardRegion"/>.</summary>
-    public RunnerSupervisor(RunnerSettings settings, IActorRef? shardRegion)
+    public RunnerSupervisor(RunnerSettings settings, IActorRef? shardRegion) : this(settings, shardRegion, new SequenceFloor())
+    {
+    }
+
+    private RunnerSupervisor(RunnerSettings settings, IActorRef? shardRegion, SequenceFloor floor)
     {
         _settings = settings;
         _shardRegion = shardRegion;
+        _floor = floor;
 
         Receive<IRunnerCommand>(Route);
         Receive<DrainRuns>(HandleDrain);
@@ -187,7 +196,7 @@ public sealed class RunnerSupervisor : ReceiveActor
         }
         var child = Context.Child(entityId);
         if (!child.IsNobody()) return child;
-        child = Context.ActorOf(SessionRunner.PropsForEntity(entityId, _settings), entityId);
+        child = Context.ActorOf(SessionRunner.PropsForEntity(entityId, _settings, _floor), entityId);
         Context.Watch(child);
         _children[entityId] = child;
         return child;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Bamboo.Actors.Routing;
 
 namespace Bamboo.Actors.Runners;
@@ -12,23 +13,30 @@ namespace Bamboo.Actors.Runners;
 public sealed class SessionRunner : UntypedActor
 {
     private readonly RunnerShell _shell;
+    private readonly SequenceFloor _floor;
     private string _stopReason = "session stopped";
 
-    /// <summary>Creates the in-memory runner of <paramref name="sessionId"/>.</summary>
-    public SessionRunner(string sessionId, RunnerSettings settings) =>
-        _shell = new RunnerShell(Context, new RunnerState<IActorRef>(sessionId, settings), settings);
+    /// <summary>Creates the in-memory runner of <paramref name="sessionId"/>, numbering its events above
+    /// <paramref name="floor"/> (one floor per supervisor: sequences never go backwards while the process lives).</summary>
+    public SessionRunner(string sessionId, RunnerSettings settings, SequenceFloor floor)
+    {
+        _floor = floor;
+        var state = new RunnerState<IActorRef>(sessionId, settings);
+        state.NumberAbove(floor.Value);
+        _shell = new RunnerShell(Context, state, settings);
+    }
 
     /// <summary>Props for the in-memory runner of <paramref name="sessionId"/>.</summary>
-    public static Props Props(string sessionId, RunnerSettings settings) =>
-        Akka.Actor.Props.Create(() => new SessionRunner(sessionId, settings));
+    public static Props Props(string sessionId, RunnerSettings settings, SequenceFloor floor) =>
+        Akka.Actor.Props.Create(() => new SessionRunner(sessionId, settings, floor));
 
     /// <summary>
     /// Props for the entity <paramref name="entityId"/> (see <see cref="SessionIds.ToEntityId"/>): the durable runner when
-    /// <see cref="RunnerSettings.Durable"/> is set, else the in-memory one.
+    /// <see cref="RunnerSettings.Durable"/> is set, else the in-memory one numbering its events above <paramref name="floor"/>.
     /// </summary>
-    public static Props PropsForEntity(string entityId, RunnerSettings settings) => settings.Durable
+    public static Props PropsForEntity(string entityId, RunnerSettings settings, SequenceFloor floor) => settings.Durable
         ? DurableSessionRunner.Props(entityId, settings)
-        : Props(SessionIds.FromEntityId(entityId), settings);
+        : Props(SessionIds.FromEntityId(entityId), settings, floor);
 
     // An UntypedActor with one switch rather than a ReceiveActor: a ReceiveActor keeps its handlers (a delegate, a
     // typed wrapper and a capture per Receive) in every instance, several hundred bytes per live session.
@@ -59,15 +67,35 @@ public sealed class SessionRunner : UntypedActor
     /// <inheritdoc />
     protected override void PreStart() => _shell.Started();
 
-    /// <inheritdoc />
-    protected override void PreRestart(Exception reason, object message)
+    /// <summary>
+    /// A failure never restarts a runner in place: a restart would keep its reference but drop its run, its
+    /// subscribers and its numbering without a word to anybody. It leaves instead, through the passivation protocol
+    /// (commands still on their way go back to the parent for the next incarnation): its run ends as
+    /// <c>Error("runner failed: …")</c> with the executor told, its watchers (subscribers, executors) see it go, and the
+    /// next incarnation numbers above this one's last sequence.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
     {
-        _stopReason = $"runner failed: {reason.Message}";
-        base.PreRestart(reason, message);
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception exception)
+        {
+            _stopReason = $"runner failed: {exception.Message}";
+            Context.GetLogger().Error(exception, "Session {0}: the runner failed on {1} and leaves", _shell.State.SessionId, message.GetType().Name);
+            _shell.LeaveAfterFailure();
+            Become(Passivating);
+            return true;
+        }
     }
 
     /// <inheritdoc />
-    protected override void PostStop() => _shell.Stopped(abandon: true, _stopReason);
+    protected override void PostStop()
+    {
+        _shell.Stopped(abandon: true, _stopReason);
+        _floor.Raise(_shell.State.LastSequence);
+    }
 
     /// <summary>The message that stops a session runner (passivation and shard hand-off).</summary>
     public sealed class Stop : IEquatable<Stop>

@@ -99,6 +99,7 @@ public static class BambooSharding
     {
         ArgumentNullException.ThrowIfNull(settings);
         var entitySettings = settings with { Sharded = true, ShardLease = shardLease?.ConfigPath };
-        return entityId => SessionRunner.PropsForEntity(entityId, entitySettings);
+        var floor = new SequenceFloor();
+        return entityId => SessionRunner.PropsForEntity(entityId, entitySettings, floor);
     }
 }

@@ -74,7 +74,11 @@ public sealed class RunnerCommandValidatorSpecs
         { new TokenBudgetUpdated(-1, 0), "token budget values must not be negative" },
         { new TokenBudgetUpdated(0, -1), "token budget values must not be negative" },
         { new TokenBudgetUpdated(long.MaxValue, 1), null },
+        { new EmbedderEvent("x"), "unknown event type EmbedderEvent" },
     };
+
+    /// <summary>An event type of an embedder's own (AgentEvent can be subclassed): it has no wire name or replay rule.</summary>
+    public sealed record EmbedderEvent(string Payload) : AgentEvent;
 
     [Theory]
     [MemberData(nameof(WellFormedCommands))]

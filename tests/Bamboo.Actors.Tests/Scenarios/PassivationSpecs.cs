@@ -27,6 +27,23 @@ public class PassivationSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Should_number_events_of_the_next_incarnation_above_the_last_one_after_passivation()
+    {
+        var first = Reserve("renumbered");
+        Ask<Finalized>(new Finalize("renumbered", first.RunId, RunOutcome.Completed));
+        var lastBefore = Status("renumbered").LastSequence;
+        var runner = RunnerOf("renumbered");
+        Watch(runner);
+        ExpectTerminated(runner, TimeSpan.FromSeconds(3));
+
+        var subscriber = Subscriber("renumbered");
+        Reserve("renumbered");
+
+        // A client resuming with the cursor it had never sees the numbering go backwards.
+        Assert.True(subscriber.ExpectMsg<Events.ExecutionStarted>().Sequence > lastBefore);
+    }
+
+    [Fact]
     public void Should_not_passivate_a_session_with_an_active_run()
     {
         var run = Reserve("busy");
