@@ -21,6 +21,7 @@ internal sealed class LeaseActor : ReceiveActor
     private IActorRef? _runner;
 
     private readonly bool _watchRunner;
+    private bool _granted;
 
     public LeaseActor(RunLease lease, IActorRef supervisor, RunnerCommands.Reserve reserve, bool durableSessions)
     {
@@ -29,18 +30,22 @@ internal sealed class LeaseActor : ReceiveActor
         Receive<Reserved>(reserved =>
         {
             WatchRunner();
+            _granted = true;
             _lease.OnReserved(reserved);
         });
         Receive<Queued>(queued =>
         {
             WatchRunner();
+            _granted = true;
             _lease.OnQueued(queued);
         });
         Receive<Terminated>(t => t.ActorRef.Equals(_runner), _ => _lease.OnRunnerLost(RunnerLost));
         Receive<AlreadyRunning>(r => Refused(LeaseStatus.AlreadyRunning, r.RunId, "already_running"));
         Receive<Rejected>(r => Refused(LeaseStatus.Rejected, r.RunId, r.Reason));
         Receive<InvalidCommand>(r => Refused(LeaseStatus.Invalid, null, r.Reason));
-        Receive<Unavailable>(u =>
+        // Unavailable before the reservation was granted: it was not recorded, so there is no run. Once granted, an
+        // Unavailable answers something else this actor sent (a publish whose write failed): the run goes on.
+        Receive<Unavailable>(_ => !_granted, u =>
         {
             _lease.OnReservationFailed(new RunnerUnavailableException(u.SessionId, u.Reason));
             Context.Stop(Self);
