@@ -51,6 +51,7 @@ public static class BambooServer
         var cluster = builder.Configuration.GetSection(BambooClusterOptions.SectionName).Get<BambooClusterOptions>() ?? new BambooClusterOptions();
 
         builder.Services.AddSingleton<ServerLifecycle>();
+        builder.Services.AddSingleton<ReadinessProbe>();
         builder.Services.AddAkka(ActorSystemName, (akka, sp) => akka
             .ConfigureLoggers(loggers =>
             {
@@ -114,6 +115,14 @@ public static class BambooServer
         app.Use(SessionPath.Middleware);
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ApiJson.Options));
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ReadinessProbe>().Warm());
+        app.MapGet("/readyz", async (HttpContext context, ReadinessProbe readiness) =>
+        {
+            var checks = await readiness.CheckAsync();
+            context.Response.Headers.CacheControl = "no-store";
+            var ready = checks.Values.All(answer => answer == ReadinessProbe.Ok);
+            return Results.Json(new { checks }, ApiJson.Options, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapSessionEndpoints();
     }

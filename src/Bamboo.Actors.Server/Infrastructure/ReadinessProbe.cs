@@ -1,0 +1,141 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Persistence;
+using Bamboo.Actors.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Bamboo.Actors.Server.Infrastructure;
+
+/// <summary>
+/// <c>GET /readyz</c>: whether this node should receive traffic. Checks, each <c>"ok"</c> or the reason it is not:
+/// <c>actorSystem</c> (running, not shutting down), <c>cluster</c> (cluster mode only: this node is an <c>Up</c>
+/// member) and <c>journal</c> (durable sessions only: the journal answers a read through Akka.Persistence, the path every
+/// session takes, so an open circuit breaker or a plugin stuck initializing counts as not ready, not only a dead
+/// database). The journal's answer is kept for one second and only one probe is outstanding at a time, so a load
+/// balancer polling this cannot load the database.
+/// </summary>
+internal sealed class ReadinessProbe
+{
+    /// <summary>The persistence id the journal probe reads; no session's persistence id (<c>bamboo-session-…</c>) can be it.</summary>
+    public const string ProbePersistenceId = "bamboo-readiness-probe";
+
+    public const string Ok = "ok";
+
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+
+    private readonly ActorSystem _system;
+    private readonly ServerLifecycle _lifecycle;
+    private readonly ILogger<ReadinessProbe> _logger;
+    private readonly TimeSpan _timeout;
+    private readonly bool _cluster;
+    private readonly IActorRef? _journal;
+    private readonly Lock _lock = new();
+    private Task<string>? _journalProbe;
+    private (string Result, long At)? _journalAnswer;
+
+    public ReadinessProbe(ActorSystem system, ServerLifecycle lifecycle, IOptions<BambooServerOptions> options, ILogger<ReadinessProbe> logger)
+    {
+        _system = system;
+        _lifecycle = lifecycle;
+        _logger = logger;
+        _timeout = options.Value.ReadinessTimeout;
+        _cluster = ((ExtendedActorSystem)system).Provider is ClusterActorRefProvider;
+        var runners = BambooConfig.RunnerSettings(system);
+        _journal = runners.Durable ? Persistence.Instance.Apply(system).JournalFor(runners.JournalPluginId) : null;
+    }
+
+    /// <summary>Starts the first journal probe, so the journal plugin initializes (creates its tables, opens its
+    /// connections) while the node starts rather than at the first session or readiness request.</summary>
+    public void Warm()
+    {
+        if (_journal is not null) _ = JournalCheckAsync();
+    }
+
+    /// <summary>Each applicable check and its answer; ready when every answer is <see cref="Ok"/>.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> CheckAsync()
+    {
+        var checks = new Dictionary<string, string> { ["actorSystem"] = ActorSystemCheck() };
+        if (_cluster) checks["cluster"] = ClusterCheck();
+        if (_journal is not null) checks["journal"] = await JournalCheckAsync();
+        return checks;
+    }
+
+    private string ActorSystemCheck()
+    {
+        if (_system.WhenTerminated.IsCompleted) return "terminated";
+        if (CoordinatedShutdown.Get(_system).ShutdownReason is not null || !_lifecycle.AcceptingRuns) return "shutting down";
+        return Ok;
+    }
+
+    private string ClusterCheck()
+    {
+        var cluster = Cluster.Get(_system);
+        if (cluster.IsTerminated) return "no longer a cluster member";
+        return cluster.SelfMember.Status switch
+        {
+            MemberStatus.Up => Ok,
+            // Not in the membership yet: still trying to join (the seed nodes may be unreachable).
+            MemberStatus.Removed => "not yet a cluster member (joining)",
+            var status => $"cluster member status is {status.ToString().ToLowerInvariant()}, not up",
+        };
+    }
+
+    private Task<string> JournalCheckAsync()
+    {
+        lock (_lock)
+        {
+            if (_journalAnswer is { } answer && Elapsed(answer.At) < CacheFor) return Task.FromResult(answer.Result);
+            return _journalProbe ??= ProbeJournalAsync();
+        }
+    }
+
+    private async Task<string> ProbeJournalAsync()
+    {
+        string result;
+        try
+        {
+            // The read a recovering session starts with (its highest sequence number), for an id that holds nothing:
+            // one indexed query on SQL stores, behind the journal's circuit breaker.
+            var reply = await _journal!.Ask<object>(
+                (IActorRef replyTo) => new ReplayMessages(1, 0, 0, ProbePersistenceId, replyTo), _timeout, CancellationToken.None);
+            result = reply switch
+            {
+                RecoverySuccess => Ok,
+                ReplayMessagesFailure failure => Failed(failure.Cause),
+                _ => $"unexpected answer {reply.GetType().Name}",
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            result = $"no answer within {_timeout.TotalSeconds:0.###} s";
+        }
+        catch (Exception exception)
+        {
+            result = Failed(exception);
+        }
+
+        string? previous;
+        lock (_lock)
+        {
+            previous = _journalAnswer?.Result;
+            _journalAnswer = (result, Environment.TickCount64);
+            _journalProbe = null;
+        }
+        if (result != previous)
+        {
+            if (result == Ok && previous is not null) _logger.LogInformation("Readiness: the journal answers again");
+            else if (result != Ok) _logger.LogWarning("Readiness: journal check failed: {Reason}", result);
+        }
+        return result;
+    }
+
+    private string Failed(Exception cause)
+    {
+        // The answer is public (no API key on /readyz): name the kind of failure, keep its details (hosts, ports) in the log.
+        _logger.LogDebug(cause, "Readiness: the journal probe failed");
+        var inner = cause is AggregateException { InnerException: { } first } ? first : cause;
+        return inner is Akka.Pattern.OpenCircuitException ? "circuit breaker open" : $"failed ({inner.GetType().Name})";
+    }
+
+    private static TimeSpan Elapsed(long since) => TimeSpan.FromMilliseconds(Environment.TickCount64 - since);
+}
