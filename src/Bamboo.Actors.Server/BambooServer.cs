@@ -18,22 +18,26 @@ public static class BambooServer
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
     /// <summary>Creates the application from command-line arguments (and appsettings, environment <c>Bamboo__*</c>).</summary>
-    /// <exception cref="InvalidOperationException">Asked to listen beyond loopback without an API key.</exception>
+    /// <exception cref="UnprotectedListenException">Asked to listen beyond loopback without an API key (the same
+    /// exception comes from starting the application when the addresses it bound are not all loopback).</exception>
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(DefaultUrl);
         var urls = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries);
-        var apiKey = builder.Configuration[ApiKeyAuthentication.ConfigurationKey];
-        if (string.IsNullOrEmpty(apiKey) && !ApiKeyAuthentication.AllLoopback(urls))
+        var apiKey = ApiKeyAuthentication.ConfiguredKey(builder.Configuration);
+        // The early answer for the common case, before anything starts. The rule itself is enforced on the addresses
+        // actually bound (ListenGuardServer), which also covers Kestrel:Endpoints, HTTP_PORTS and the like.
+        if (apiKey is null && !ApiKeyAuthentication.AllLoopback(urls))
         {
-            throw new InvalidOperationException(
+            throw new UnprotectedListenException(
                 $"Refusing to listen on {string.Join(", ", urls)} without an API key: set {ApiKeyAuthentication.ConfigurationKey} " +
                 "(environment Bamboo__ApiKey) or bind to a loopback address.");
         }
 
         AddServices(builder);
+        ListenGuardServer.Decorate(builder.Services, apiKeyConfigured: apiKey is not null);
         var app = builder.Build();
         UsePipeline(app, apiKey);
         WarnAboutClusterStorage(app);
@@ -111,7 +115,7 @@ public static class BambooServer
             };
             await ApiResults.Error(response.StatusCode, code, detail).ExecuteAsync(pages.HttpContext);
         });
-        if (!string.IsNullOrEmpty(apiKey)) app.Use(ApiKeyAuthentication.Middleware(apiKey));
+        if (apiKey is not null) app.Use(ApiKeyAuthentication.Middleware(apiKey));
         app.Use(SessionPath.Middleware);
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ApiJson.Options));
