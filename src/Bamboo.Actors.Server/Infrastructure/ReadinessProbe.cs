@@ -11,8 +11,9 @@ namespace Bamboo.Actors.Server.Infrastructure;
 /// <c>actorSystem</c> (running, not shutting down), <c>cluster</c> (cluster mode only: this node is an <c>Up</c>
 /// member) and <c>journal</c> (durable sessions only: the journal answers a read through Akka.Persistence, the path every
 /// session takes, so an open circuit breaker or a plugin stuck initializing counts as not ready, not only a dead
-/// database). The journal's answer is kept for one second and only one probe is outstanding at a time, so a load
-/// balancer polling this cannot load the database.
+/// database). The journal's answer is kept for one second and only one probe is outstanding at a time (a request waits
+/// for it at most <see cref="BambooServerOptions.ReadinessTimeout"/>), so a load balancer polling this cannot load the
+/// database.
 /// </summary>
 internal sealed class ReadinessProbe
 {
@@ -22,6 +23,10 @@ internal sealed class ReadinessProbe
     public const string Ok = "ok";
 
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one probe may take before it counts as failed (a request waits at most the readiness timeout
+    /// for it). Long enough for a journal plugin's first start (table creation) on a busy machine.</summary>
+    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(30);
 
     private readonly ActorSystem _system;
     private readonly ServerLifecycle _lifecycle;
@@ -80,12 +85,23 @@ internal sealed class ReadinessProbe
         };
     }
 
-    private Task<string> JournalCheckAsync()
+    private async Task<string> JournalCheckAsync()
     {
+        Task<string> probe;
         lock (_lock)
         {
-            if (_journalAnswer is { } answer && Elapsed(answer.At) < CacheFor) return Task.FromResult(answer.Result);
-            return _journalProbe ??= ProbeJournalAsync();
+            if (_journalAnswer is { } answer && Elapsed(answer.At) < CacheFor) return answer.Result;
+            probe = _journalProbe ??= ProbeJournalAsync();
+        }
+        try
+        {
+            return await probe.WaitAsync(_timeout);
+        }
+        catch (TimeoutException)
+        {
+            // The probe goes on (up to ProbeLimit): the next request waits for the same one, so a journal that hangs
+            // never has more than one probe waiting on it.
+            return $"no answer within {_timeout.TotalSeconds:0.###} s";
         }
     }
 
@@ -97,7 +113,7 @@ internal sealed class ReadinessProbe
             // The read a recovering session starts with (its highest sequence number), for an id that holds nothing:
             // one indexed query on SQL stores, behind the journal's circuit breaker.
             var reply = await _journal!.Ask<object>(
-                (IActorRef replyTo) => new ReplayMessages(1, 0, 0, ProbePersistenceId, replyTo), _timeout, CancellationToken.None);
+                (IActorRef replyTo) => new ReplayMessages(1, 0, 0, ProbePersistenceId, replyTo), ProbeLimit, CancellationToken.None);
             result = reply switch
             {
                 RecoverySuccess => Ok,
@@ -107,7 +123,7 @@ internal sealed class ReadinessProbe
         }
         catch (AskTimeoutException)
         {
-            result = $"no answer within {_timeout.TotalSeconds:0.###} s";
+            result = $"no answer within {ProbeLimit.TotalSeconds:0.###} s";
         }
         catch (Exception exception)
         {
