@@ -96,9 +96,15 @@ public static class BambooServer
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             var problem = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var result = problem is TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException
-                ? ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry")
-                : ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error");
+            var result = problem switch
+            {
+                TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException =>
+                    ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry"),
+                // The request itself was malformed at the HTTP level (its body broke off, a chunk was invalid).
+                BadHttpRequestException bad => ApiResults.Error(bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? "payload_too_large" : "bad_request", bad.Message),
+                _ => ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error"),
+            };
             return result.ExecuteAsync(context);
         }));
         // Every 4xx that routing or Kestrel produces without a body (404, 405, ...) gets the JSON error body.
