@@ -18,6 +18,24 @@ public sealed class ServerProcess : IAsyncDisposable
         _process = process;
         _tail = tail;
         Client = client;
+        _process.OutputDataReceived += (_, line) => KeepErrors(line.Data);
+        _process.ErrorDataReceived += (_, line) => KeepErrors(line.Data);
+    }
+
+    /// <summary>The server's error log entries (<c>fail:</c> lines and the line after each), the first 100.</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
+
+    private readonly ConcurrentQueue<string> _errors = new();
+    private volatile bool _afterError;
+
+    private void KeepErrors(string? line)
+    {
+        if (line is null) return;
+        if (line.StartsWith("fail:", StringComparison.Ordinal) || _afterError)
+        {
+            if (_errors.Count < 100) _errors.Enqueue(line);
+            _afterError = !_afterError;
+        }
     }
 
     public RunningServerClient Client { get; }
