@@ -33,7 +33,7 @@ internal sealed class ReadinessProbe
     private readonly ILogger<ReadinessProbe> _logger;
     private readonly TimeSpan _timeout;
     private readonly bool _cluster;
-    private readonly IActorRef? _journal;
+    private readonly string? _journalPluginId;
     private readonly Lock _lock = new();
     private Task<string>? _journalProbe;
     private (string Result, long At)? _journalAnswer;
@@ -46,14 +46,14 @@ internal sealed class ReadinessProbe
         _timeout = options.Value.ReadinessTimeout;
         _cluster = ((ExtendedActorSystem)system).Provider is ClusterActorRefProvider;
         var runners = BambooConfig.RunnerSettings(system);
-        _journal = runners.Durable ? Persistence.Instance.Apply(system).JournalFor(runners.JournalPluginId) : null;
+        _journalPluginId = runners.Durable ? runners.JournalPluginId : null;
     }
 
     /// <summary>Starts the first journal probe, so the journal plugin initializes (creates its tables, opens its
     /// connections) while the node starts rather than at the first session or readiness request.</summary>
     public void Warm()
     {
-        if (_journal is not null) _ = JournalCheckAsync();
+        if (_journalPluginId is not null) _ = JournalCheckAsync();
     }
 
     /// <summary>Each applicable check and its answer; ready when every answer is <see cref="Ok"/>.</summary>
@@ -61,7 +61,7 @@ internal sealed class ReadinessProbe
     {
         var checks = new Dictionary<string, string> { ["actorSystem"] = ActorSystemCheck() };
         if (_cluster) checks["cluster"] = ClusterCheck();
-        if (_journal is not null) checks["journal"] = await JournalCheckAsync();
+        if (_journalPluginId is not null) checks["journal"] = await JournalCheckAsync();
         return checks;
     }
 
@@ -107,12 +107,16 @@ internal sealed class ReadinessProbe
 
     private async Task<string> ProbeJournalAsync()
     {
+        // Started under the lock: the probe's work (and its bookkeeping at the end) runs after the caller has left it.
+        await Task.Yield();
         string result;
         try
         {
             // The read a recovering session starts with (its highest sequence number), for an id that holds nothing:
-            // one indexed query on SQL stores, behind the journal's circuit breaker.
-            var reply = await _journal!.Ask<object>(
+            // one indexed query on SQL stores, behind the journal's circuit breaker. A plugin that cannot even start
+            // (its actor is created on first use) fails the check the same way.
+            var journal = Persistence.Instance.Apply(_system).JournalFor(_journalPluginId);
+            var reply = await journal.Ask<object>(
                 (IActorRef replyTo) => new ReplayMessages(1, 0, 0, ProbePersistenceId, replyTo), ProbeLimit, CancellationToken.None);
             result = reply switch
             {
