@@ -25,8 +25,10 @@ internal sealed class ReadinessProbe
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
 
     /// <summary>How long one probe may take before it counts as failed (a request waits at most the readiness timeout
-    /// for it). Long enough for a journal plugin's first start (table creation) on a busy machine.</summary>
-    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(30);
+    /// for it): long enough for a journal plugin's first start (table creation) on a busy machine, short enough that a
+    /// probe lost in a plugin restart (its stash) delays readiness after an outage by no more than this. Akka's journal
+    /// circuit breaker uses the same call timeout.</summary>
+    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(10);
 
     private readonly ActorSystem _system;
     private readonly ServerLifecycle _lifecycle;
