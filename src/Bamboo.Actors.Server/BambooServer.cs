@@ -18,22 +18,26 @@ public static class BambooServer
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
     /// <summary>Creates the application from command-line arguments (and appsettings, environment <c>Bamboo__*</c>).</summary>
-    /// <exception cref="InvalidOperationException">Asked to listen beyond loopback without an API key.</exception>
+    /// <exception cref="UnprotectedListenException">Asked to listen beyond loopback without an API key (the same
+    /// exception comes from starting the application when the addresses it bound are not all loopback).</exception>
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(DefaultUrl);
         var urls = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries);
-        var apiKey = builder.Configuration[ApiKeyAuthentication.ConfigurationKey];
-        if (string.IsNullOrEmpty(apiKey) && !ApiKeyAuthentication.AllLoopback(urls))
+        var apiKey = ApiKeyAuthentication.ConfiguredKey(builder.Configuration);
+        // The early answer for the common case, before anything starts. The rule itself is enforced on the addresses
+        // actually bound (ListenGuardServer), which also covers Kestrel:Endpoints, HTTP_PORTS and the like.
+        if (apiKey is null && !ApiKeyAuthentication.AllLoopback(urls))
         {
-            throw new InvalidOperationException(
+            throw new UnprotectedListenException(
                 $"Refusing to listen on {string.Join(", ", urls)} without an API key: set {ApiKeyAuthentication.ConfigurationKey} " +
                 "(environment Bamboo__ApiKey) or bind to a loopback address.");
         }
 
         AddServices(builder);
+        ListenGuardServer.Decorate(builder.Services, apiKeyConfigured: apiKey is not null);
         var app = builder.Build();
         UsePipeline(app, apiKey);
         WarnAboutClusterStorage(app);
@@ -51,6 +55,7 @@ public static class BambooServer
         var cluster = builder.Configuration.GetSection(BambooClusterOptions.SectionName).Get<BambooClusterOptions>() ?? new BambooClusterOptions();
 
         builder.Services.AddSingleton<ServerLifecycle>();
+        builder.Services.AddSingleton<ReadinessProbe>();
         builder.Services.AddAkka(ActorSystemName, (akka, sp) => akka
             .ConfigureLoggers(loggers =>
             {
@@ -91,9 +96,15 @@ public static class BambooServer
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             var problem = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var result = problem is TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException
-                ? ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry")
-                : ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error");
+            var result = problem switch
+            {
+                TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException =>
+                    ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry"),
+                // The request itself was malformed at the HTTP level (its body broke off, a chunk was invalid).
+                BadHttpRequestException bad => ApiResults.Error(bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? "payload_too_large" : "bad_request", bad.Message),
+                _ => ApiResults.Error(StatusCodes.Status500InternalServerError, "internal_error", problem?.Message ?? "unexpected error"),
+            };
             return result.ExecuteAsync(context);
         }));
         // Every 4xx that routing or Kestrel produces without a body (404, 405, ...) gets the JSON error body.
@@ -110,10 +121,18 @@ public static class BambooServer
             };
             await ApiResults.Error(response.StatusCode, code, detail).ExecuteAsync(pages.HttpContext);
         });
-        if (!string.IsNullOrEmpty(apiKey)) app.Use(ApiKeyAuthentication.Middleware(apiKey));
+        if (apiKey is not null) app.Use(ApiKeyAuthentication.Middleware(apiKey));
         app.Use(SessionPath.Middleware);
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ApiJson.Options));
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ReadinessProbe>().Warm());
+        app.MapGet("/readyz", async (HttpContext context, ReadinessProbe readiness) =>
+        {
+            var checks = await readiness.CheckAsync();
+            context.Response.Headers.CacheControl = "no-store";
+            var ready = checks.Values.All(answer => answer == ReadinessProbe.Ok);
+            return Results.Json(new { checks }, ApiJson.Options, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapSessionEndpoints();
     }

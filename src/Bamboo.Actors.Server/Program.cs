@@ -1,4 +1,5 @@
 using Bamboo.Actors.Server;
+using Bamboo.Actors.Server.Infrastructure;
 
 WebApplication app;
 try
@@ -10,5 +11,14 @@ catch (InvalidOperationException exception)
     Console.Error.WriteLine(exception.Message);
     return 1;
 }
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (UnprotectedListenException exception)
+{
+    // Nothing was served: the server stopped before answering any request.
+    Console.Error.WriteLine(exception.Message);
+    return 1;
+}
 return 0;

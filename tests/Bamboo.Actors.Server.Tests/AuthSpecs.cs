@@ -17,6 +17,10 @@ public sealed class AuthSpecs(ApiKeyServerFixture fixture) : IClassFixture<ApiKe
     [InlineData("Bearer wrong")]
     [InlineData("Basic czNjcmV0")]
     [InlineData("s3cret")]
+    [InlineData("Bearer s3cre")]
+    [InlineData("Bearer s3cretX")]
+    [InlineData("Bearer S3CRET")]
+    [InlineData("Bearer ")]
     public async Task Should_answer_401_without_the_right_bearer_key(string? authorization)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, RunningServer.Path("auth-1", "/runs"))
@@ -33,9 +37,11 @@ public sealed class AuthSpecs(ApiKeyServerFixture fixture) : IClassFixture<ApiKe
     }
 
     [Fact]
-    public async Task Should_serve_requests_with_the_key_and_healthz_without_it()
+    public async Task Should_serve_requests_with_the_key_and_healthz_and_readyz_without_it()
     {
         Assert.Equal(HttpStatusCode.OK, (await Server.Http.GetAsync("/healthz")).StatusCode);
+        // Ready or not yet (the journal may still be initializing), but never a 401.
+        Assert.Contains((await Server.Http.GetAsync("/readyz")).StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable });
 
         var request = new HttpRequestMessage(HttpMethod.Post, RunningServer.Path("auth-2", "/runs"))
         {
@@ -56,7 +62,7 @@ public sealed class StartupSafetySpecs
     [InlineData("http://127.0.0.1:0;http://[::]:0")]
     public void Should_refuse_to_listen_beyond_loopback_without_an_api_key(string urls)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => BambooServer.Create(["--urls", urls]));
+        var error = Assert.Throws<Bamboo.Actors.Server.Infrastructure.UnprotectedListenException>(() => BambooServer.Create(["--urls", urls]));
 
         Assert.Contains("Bamboo:ApiKey", error.Message);
     }

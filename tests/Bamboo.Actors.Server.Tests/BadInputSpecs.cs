@@ -25,6 +25,8 @@ public sealed class BadInputSpecs(ServerFixture fixture) : IClassFixture<ServerF
         { "POST", "/runs", "application/json", """{"agent":"echo","input":5}""", 400, "invalid_field" },
         { "POST", "/runs", "application/json", """{"agent":"sleep","durationMs":-1}""", 400, "invalid_value" },
         { "POST", "/runs", "application/json", """{"agent":"sleep","durationMs":"10"}""", 400, "invalid_field" },
+        { "POST", "/runs", "application/json", """{"agent":"sleep","durationMs":9223372036854775807}""", 400, "invalid_value" },
+        { "POST", "/runs", "application/json", """{"agent":"sleep","durationMs":2592000001}""", 400, "invalid_value" },
         { "POST", "/runs", "application/json", """{"agent":"sleep","durationMs":1.5}""", 400, "invalid_field" },
         { "POST", "/runs", "application/json", """{"agent":"echo","onConflict":"queue"}""", 400, "unknown_policy" },
         { "POST", "/runs", "application/json", """{"agent":"echo","onConflict":true}""", 400, "invalid_field" },

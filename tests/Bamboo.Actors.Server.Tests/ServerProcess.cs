@@ -18,40 +18,39 @@ public sealed class ServerProcess : IAsyncDisposable
         _process = process;
         _tail = tail;
         Client = client;
+        _process.OutputDataReceived += (_, line) => KeepErrors(line.Data);
+        _process.ErrorDataReceived += (_, line) => KeepErrors(line.Data);
+    }
+
+    /// <summary>The server's error log entries (<c>fail:</c> lines and the line after each), the first 100.</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
+
+    private readonly ConcurrentQueue<string> _errors = new();
+    private volatile bool _afterError;
+
+    private void KeepErrors(string? line)
+    {
+        if (line is null) return;
+        if (line.StartsWith("fail:", StringComparison.Ordinal) || _afterError)
+        {
+            if (_errors.Count < 100) _errors.Enqueue(line);
+            _afterError = !_afterError;
+        }
     }
 
     public RunningServerClient Client { get; }
 
     public int Id => _process.Id;
 
-    /// <summary>Starts a server on <paramref name="port"/> (a free one when null) and waits until /healthz answers.</summary>
-    public static async Task<ServerProcess> StartAsync(IEnumerable<string> settings, int? port = null)
+    /// <summary>
+    /// Starts a server on <paramref name="port"/> (a free one when null) and waits until /healthz answers.
+    /// <paramref name="environment"/> adds environment variables (e.g. <c>Kestrel__Endpoints__Http__Url</c>).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(IEnumerable<string> settings, int? port = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var url = $"http://127.0.0.1:{port ?? FreePort()}";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(ServerDll());
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(url);
-        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
-        foreach (var setting in settings) start.ArgumentList.Add(setting);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
-        // Drain the output so the child never blocks on a full pipe; keep its last lines for diagnostics.
-        var tail = new ConcurrentQueue<string>();
-        DataReceivedEventHandler keep = (sender, line) =>
-        {
-            if (line.Data is null) return;
-            tail.Enqueue(line.Data);
-            while (tail.Count > TailLines) tail.TryDequeue(out _);
-        };
-        process.OutputDataReceived += keep;
-        process.ErrorDataReceived += keep;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var (process, tail) = Launch(url, settings, environment);
 
         var client = new RunningServerClient(new Uri(url));
         try
@@ -82,6 +81,67 @@ public sealed class ServerProcess : IAsyncDisposable
         }
         return new ServerProcess(process, client, tail);
     }
+
+    /// <summary>
+    /// Starts a server that is expected to refuse to run, and waits (bounded) for it to exit; returns its exit code and
+    /// output. A server still running after <paramref name="bound"/> is killed and reported as a failure.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IEnumerable<string> settings,
+        IReadOnlyDictionary<string, string>? environment, TimeSpan bound)
+    {
+        var (process, tail) = Launch($"http://127.0.0.1:{FreePort()}", settings, environment);
+        using (process)
+        {
+            using var timeout = new CancellationTokenSource(bound);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+                throw new TimeoutException($"the server still ran after {bound.TotalSeconds:F0} s:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}");
+            }
+            // The exit code is known once the process is gone; its last output lines may still be on their way.
+            process.WaitForExit();
+            return (process.ExitCode, string.Join(Environment.NewLine, tail));
+        }
+    }
+
+    private static (Process Process, ConcurrentQueue<string> Tail) Launch(string url, IEnumerable<string> settings,
+        IReadOnlyDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ServerDll());
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(url);
+        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        foreach (var setting in settings) start.ArgumentList.Add(setting);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
+        // Drain the output so the child never blocks on a full pipe; keep its last lines for diagnostics.
+        var tail = new ConcurrentQueue<string>();
+        DataReceivedEventHandler keep = (sender, line) =>
+        {
+            if (line.Data is null) return;
+            tail.Enqueue(line.Data);
+            while (tail.Count > TailLines) tail.TryDequeue(out _);
+        };
+        process.OutputDataReceived += keep;
+        process.ErrorDataReceived += keep;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, tail);
+    }
+
+    /// <summary>Whether the process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
 
     /// <summary>The base address of the server's HTTP endpoint.</summary>
     public Uri Url => Client.Http.BaseAddress!;

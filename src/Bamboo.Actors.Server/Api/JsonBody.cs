@@ -54,6 +54,11 @@ internal sealed class JsonBody
         {
             return (null, TooLarge(limit));
         }
+        catch (BadHttpRequestException exception)
+        {
+            // The body's framing broke off: it ended before its Content-Length, or a chunk was malformed.
+            return (null, ApiResults.Error(exception.StatusCode, "bad_request", exception.Message));
+        }
     }
 
     public string? String(string name, bool required = false)
@@ -76,7 +81,7 @@ internal sealed class JsonBody
         }
     }
 
-    public long? Integer(string name, bool required = false, long min = 0)
+    public long? Integer(string name, bool required = false, long min = 0, long max = long.MaxValue)
     {
         if (!Field(name, required, out var value)) return null;
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number))
@@ -87,6 +92,11 @@ internal sealed class JsonBody
         if (number < min)
         {
             Fail("invalid_value", $"'{name}' must be at least {min}");
+            return null;
+        }
+        if (number > max)
+        {
+            Fail("invalid_value", $"'{name}' must be at most {max}");
             return null;
         }
         return number;

@@ -25,6 +25,9 @@ internal static class SessionEndpoints
         ["error"] = RunStatus.Error,
     };
 
+    /// <summary>Longest duration a request may name (<c>durationMs</c>, <c>deadlineMs</c>): a run's longest deadline.</summary>
+    private static readonly long MaxDurationMs = (long)RunnerCommandValidator.MaxDeadline.TotalMilliseconds;
+
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/sessions/{id}");
@@ -46,7 +49,7 @@ internal static class SessionEndpoints
         if (error is not null) return error;
         var agent = body!.OneOf("agent", "unknown_agent", DemoAgents.Names, required: true);
         var input = body.String("input") ?? "";
-        var duration = body.Integer("durationMs") is { } ms ? TimeSpan.FromMilliseconds(ms) : options.Value.DefaultSleep;
+        var duration = body.Integer("durationMs", max: MaxDurationMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : options.Value.DefaultSleep;
         var policy = body.OneOf("onConflict", "unknown_policy", Policies) ?? ConflictPolicy.Reject;
         if (body.Error is not null) return body.Error;
         if (!lifecycle.AcceptingRuns) return ShuttingDown();
@@ -72,9 +75,7 @@ internal static class SessionEndpoints
         var (body, error) = await JsonBody.ReadAsync(context, required: false);
         if (error is not null) return error;
         var policy = body!.OneOf("onConflict", "unknown_policy", Policies) ?? ConflictPolicy.Reject;
-        var deadlineMs = body.Integer("deadlineMs", min: 1);
-        if (deadlineMs > (long)RunnerCommandValidator.MaxDeadline.TotalMilliseconds)
-            body.Fail("invalid_value", $"'deadlineMs' must be at most {(long)RunnerCommandValidator.MaxDeadline.TotalMilliseconds}");
+        var deadlineMs = body.Integer("deadlineMs", min: 1, max: MaxDurationMs);
         if (body.Error is not null) return body.Error;
         if (!lifecycle.AcceptingRuns) return ShuttingDown();
 

@@ -15,6 +15,9 @@ public sealed class BambooServerOptions
     /// <summary>Largest accepted request body. Default 1 MiB.</summary>
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>How long <c>/readyz</c> waits for the journal to answer its probe before it reports it. Default 2 seconds.</summary>
+    public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Default duration of the <c>sleep</c> demo agent when the request names none.</summary>
     public TimeSpan DefaultSleep { get; set; } = TimeSpan.FromSeconds(1);
 }
