@@ -210,6 +210,7 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
         Assert.Throws<SerializationException>(() => serializer.FromBinary("""{"s":"s1","r":"r","e":{"t":"RSV"}}"""u8.ToArray(), "PUB"));
         Assert.Throws<SerializationException>(() => serializer.FromBinary("""{"s":"s1","r":"r","o":{"st":1}}"""u8.ToArray(), "FIN"));
         Assert.Throws<SerializationException>(() => serializer.ToBinary("not a protocol message"));
+        Assert.Throws<SerializationException>(() => serializer.ToBinary(new Rejected("s1", null!)));
         Assert.Throws<SerializationException>(() => serializer.Manifest(new object()));
     }
 
