@@ -142,7 +142,7 @@ public sealed partial class BambooSerializer
             [typeof(ExecutionStarted), typeof(RunQueued), typeof(RunCancelling), typeof(ExecutionFinished), typeof(TokenDelta),
                 typeof(ToolStarted), typeof(ToolLifecycle), typeof(RunnerProgress), typeof(TokenBudgetUpdated), typeof(ReplayGap)],
             message => ToProto((AgentEvent)message),
-            (bytes, _) => FromProto(P.Event.Parser.ParseFrom(bytes))),
+            (bytes, _) => FromProto(P.Event.Parser.ParseFrom(bytes.AsSpan()))),
 
         // durable.proto
         Of<Fact.RunStarted, P.RunStartedFact>("F1", P.RunStartedFact.Parser,

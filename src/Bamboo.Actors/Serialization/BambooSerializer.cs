@@ -67,7 +67,11 @@ public sealed partial class BambooSerializer : SerializerWithStringManifest
         var codec = CodecFor(obj);
         try
         {
-            return codec.ToProto(obj).ToByteArray();
+            // Span based: no stream object per message, as ToByteArray would create.
+            var message = codec.ToProto(obj);
+            var bytes = new byte[message.CalculateSize()];
+            message.WriteTo(bytes.AsSpan());
+            return bytes;
         }
         catch (ArgumentNullException e)
         {
@@ -107,7 +111,7 @@ public sealed partial class BambooSerializer : SerializerWithStringManifest
     /// <summary>The codec of the type <typeparamref name="T"/>, written as the schema message <typeparamref name="TProto"/>.</summary>
     private static Codec Of<T, TProto>(string manifest, MessageParser<TProto> parser, Func<T, TProto> toProto,
         Func<TProto, BambooSerializer, object> fromProto) where TProto : IMessage<TProto> =>
-        new(manifest, [typeof(T)], message => toProto((T)message), (bytes, serializer) => fromProto(parser.ParseFrom(bytes), serializer));
+        new(manifest, [typeof(T)], message => toProto((T)message), (bytes, serializer) => fromProto(parser.ParseFrom(bytes.AsSpan()), serializer));
 
     /// <summary>An instant from its UTC ticks (see <c>types.proto</c>).</summary>
     private static DateTimeOffset Instant(long utcTicks) => new(utcTicks, TimeSpan.Zero);
