@@ -72,10 +72,12 @@ public sealed class RecordedSampleSpecs(ITestOutputHelper output)
             .Select(m => $"no recorded sample of '{m}'"));
     }
 
-    [Fact]
-    public void Should_resolve_recorded_actor_references_to_their_recorded_paths()
+    [Theory]
+    [InlineData("v1")]
+    [InlineData("v2")]
+    public void Should_resolve_recorded_actor_references_to_their_recorded_paths(string format)
     {
-        var recorded = RecordedFormat.Read(CurrentFormat);
+        var recorded = RecordedFormat.Read(format);
         var (manifest, bytes) = recorded[1];
 
         var reserve = Assert.IsType<Bamboo.Actors.Protocol.RunnerCommands.Reserve>(Sys.Serialization.Deserialize(bytes, BambooSerializer.SerializerId, manifest));
