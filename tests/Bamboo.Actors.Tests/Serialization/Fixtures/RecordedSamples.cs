@@ -12,7 +12,8 @@ namespace Bamboo.Actors.Tests.Serialization.Fixtures;
 /// <summary>
 /// The values whose bytes are recorded in <c>Fixtures/&lt;format&gt;/samples.txt</c>, line by line in this order: what
 /// each recorded line must still decode to. Append only: a recorded format file holds a prefix of this list, so
-/// changing or removing an entry breaks the decoding of bytes already recorded.
+/// changing or removing an entry breaks the decoding of bytes already recorded. A copy of values like those of
+/// <see cref="MessageSamples"/> on purpose: those follow the protocol's tests, these stay with the recorded bytes.
 /// </summary>
 public static class RecordedSamples
 {
