@@ -7,7 +7,7 @@ using Bamboo.Actors.Benchmarks.Harness;
 
 namespace Bamboo.Actors.Benchmarks.Micro;
 
-/// <summary>BenchmarkDotNet micro-benchmarks of the hot pure code, run in this process.</summary>
+/// <summary>BenchmarkDotNet micro-benchmarks of the hot pure code and the serializer, run in this process.</summary>
 public static class MicroScenario
 {
     /// <summary>Runs the micro-benchmarks; <paramref name="extraArgs"/> go to BenchmarkDotNet (e.g. <c>--filter *Routing*</c>).</summary>
@@ -22,7 +22,7 @@ public static class MicroScenario
             .AddDiagnoser(MemoryDiagnoser.Default)
             .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
         var args = extraArgs.Length > 0 ? extraArgs : ["--filter", "*"];
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(RunnerStateBenchmarks), typeof(RoutingBenchmarks)]).Run(args, config);
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(RunnerStateBenchmarks), typeof(RoutingBenchmarks), typeof(SerializerBenchmarks)]).Run(args, config);
         if (summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)))
             throw new InvalidOperationException("A micro-benchmark failed; see the BenchmarkDotNet output above.");
     }

@@ -1,5 +1,4 @@
 using System.Runtime.Serialization;
-using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
 using Bamboo.Actors.Configuration;
@@ -7,6 +6,8 @@ using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
 using Bamboo.Actors.Serialization;
+using Bamboo.Actors.Serialization.Legacy;
+using Google.Protobuf;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
@@ -69,19 +70,42 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
 
             Assert.Equal(sample, copy);
             // Equality of instants ignores their offsets; identical bytes on a second trip show nothing was lost.
-            Assert.Equal(Encoding.UTF8.GetString(bytes), Encoding.UTF8.GetString(serializer.ToBinary(copy)));
+            Assert.Equal(Convert.ToHexString(bytes), Convert.ToHexString(serializer.ToBinary(copy)));
         });
     }
 
     [Fact]
-    public void Should_keep_the_stamps_of_events()
+    public void Should_give_every_bound_type_a_protobuf_manifest_distinct_from_the_first_format()
+    {
+        var serializer = Serializer();
+        var boundTypes = typeof(BambooSerializer).Assembly.GetTypes()
+            .Where(t => t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false })
+            .Append(typeof(DurableRunnerState<IActorRef>))
+            .Concat(typeof(RunnerFact<>).GetNestedTypes().Where(t => t is { IsAbstract: false, IsClass: true }).Select(t => t.MakeGenericType(typeof(IActorRef))))
+            .Where(t => Sys.Serialization.FindSerializerForType(t) is BambooSerializer)
+            .ToHashSet();
+        var samples = Samples().GroupBy(s => s.GetType()).ToDictionary(g => g.Key, g => g.First());
+
+        Assert.True(boundTypes.Count >= 40, $"only {boundTypes.Count} bound types found");
+        Assert.Empty(boundTypes.Where(t => !samples.ContainsKey(t)).Select(t => $"no sample of {t.FullName}"));
+        Assert.All(boundTypes, type =>
+        {
+            var manifest = serializer.Manifest(samples[type]);
+            Assert.Contains(manifest, BambooSerializer.Manifests);
+            Assert.DoesNotContain(manifest, LegacyJsonReader.Manifests);
+        });
+        Assert.Empty(BambooSerializer.Manifests.Intersect(LegacyJsonReader.Manifests));
+    }
+
+    [Fact]
+    public void Should_keep_the_stamps_of_events_with_instants_in_utc()
     {
         var serializer = Serializer();
         Assert.All(MessageSamples.StampedEvents, evt =>
         {
             var copy = (AgentEvent)RoundTrip(serializer, evt);
-            Assert.Equal((evt.SessionId, evt.RunId, evt.Sequence, evt.Timestamp, evt.Timestamp.Offset),
-                (copy.SessionId, copy.RunId, copy.Sequence, copy.Timestamp, copy.Timestamp.Offset));
+            Assert.Equal((evt.SessionId, evt.RunId, evt.Sequence, evt.Timestamp.UtcTicks, TimeSpan.Zero),
+                (copy.SessionId, copy.RunId, copy.Sequence, copy.Timestamp.UtcTicks, copy.Timestamp.Offset));
             var published = (Publish)RoundTrip(serializer, new Publish("s1", "r1", evt));
             Assert.Equal(evt, published.Event);
         });
@@ -135,19 +159,23 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Should_give_each_type_its_own_short_stable_manifest()
+    public void Should_give_each_type_its_own_short_stable_manifest_and_every_event_one_manifest()
     {
         var serializer = Serializer();
         var manifests = Samples().GroupBy(s => s.GetType()).ToDictionary(g => g.Key, g => serializer.Manifest(g.First()));
+        var messages = manifests.Where(m => !typeof(AgentEvent).IsAssignableFrom(m.Key)).ToList();
 
-        Assert.Equal(manifests.Count, manifests.Values.Distinct().Count());
+        Assert.Equal(messages.Count, messages.Select(m => m.Value).Distinct().Count());
+        Assert.All(manifests.Where(m => typeof(AgentEvent).IsAssignableFrom(m.Key)), m => Assert.Equal("E1", m.Value));
         Assert.All(manifests.Values, m => Assert.InRange(m.Length, 1, 3));
-        // Manifests are on the wire: these must never change.
-        Assert.Equal("RSV", manifests[typeof(Reserve)]);
-        Assert.Equal("PUB", manifests[typeof(Publish)]);
-        Assert.Equal("SNP", manifests[typeof(RunnerSnapshot)]);
-        Assert.Equal("ETD", manifests[typeof(TokenDelta)]);
-        Assert.Equal("STP", manifests[typeof(SessionRunner.Stop)]);
+        // Manifests are on the wire and in journals: these must never change.
+        Assert.Equal("C1", manifests[typeof(Reserve)]);
+        Assert.Equal("C4", manifests[typeof(Publish)]);
+        Assert.Equal("C9", manifests[typeof(SessionRunner.Stop)]);
+        Assert.Equal("R15", manifests[typeof(RunnerSnapshot)]);
+        Assert.Equal("E1", manifests[typeof(TokenDelta)]);
+        Assert.Equal("F1", manifests[typeof(RunnerFact<IActorRef>.RunStarted)]);
+        Assert.Equal("S1", manifests[typeof(DurableRunnerState<IActorRef>)]);
         Assert.Equal(4711, BambooSerializer.SerializerId);
     }
 
@@ -167,18 +195,39 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
     public void Should_reject_a_malformed_payload_with_a_serialization_exception()
     {
         var serializer = Serializer();
+        var eventWithoutPayload = new Bamboo.Actors.Serialization.Proto.Publish { SessionId = "s1", RunId = "r", Event = new() }.ToByteArray();
+        var finalizeRunning = new Bamboo.Actors.Serialization.Proto.Finalize
+            { SessionId = "s1", RunId = "r", Status = Bamboo.Actors.Serialization.Proto.RunStatus.Running }.ToByteArray();
+        var instantOutOfRange = new Bamboo.Actors.Serialization.Proto.Reserved { SessionId = "s1", RunId = "r", StartedAt = -1 }.ToByteArray();
 
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([0xFF, 0xFF, 0xFF], "C1"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([0x0A, 0x05, 0x61], "C5"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(eventWithoutPayload, "C4"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(finalizeRunning, "C2"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(instantOutOfRange, "R1"));
+        // The first format's reader too.
         Assert.Throws<SerializationException>(() => serializer.FromBinary("not json"u8.ToArray(), "RSV"));
-        Assert.Throws<SerializationException>(() => serializer.FromBinary("[]"u8.ToArray(), "GST"));
-        Assert.Throws<SerializationException>(() => serializer.FromBinary("""{"s":1}"""u8.ToArray(), "GST"));
         Assert.Throws<SerializationException>(() => serializer.FromBinary("""{"s":"s1","r":"r","e":{"t":"RSV"}}"""u8.ToArray(), "PUB"));
         Assert.Throws<SerializationException>(() => serializer.FromBinary("""{"s":"s1","r":"r","o":{"st":1}}"""u8.ToArray(), "FIN"));
         Assert.Throws<SerializationException>(() => serializer.ToBinary("not a protocol message"));
+        Assert.Throws<SerializationException>(() => serializer.ToBinary(new Rejected("s1", null!)));
         Assert.Throws<SerializationException>(() => serializer.Manifest(new object()));
     }
 
     [Fact]
-    public void Should_ignore_unknown_properties_written_by_a_newer_version()
+    public void Should_skip_fields_added_by_a_newer_version()
+    {
+        var serializer = Serializer();
+        // Field 99 (length-delimited "x"), unknown to this version.
+        byte[] unknownField = [0x9A, 0x06, 0x01, (byte)'x'];
+
+        var copy = serializer.FromBinary([.. serializer.ToBinary(new AlreadyRunning("s1", "r1")), .. unknownField], "R2");
+
+        Assert.Equal(new AlreadyRunning("s1", "r1"), copy);
+    }
+
+    [Fact]
+    public void Should_still_read_the_first_format()
     {
         var copy = Serializer().FromBinary("""{"future":{"a":[1,2]},"s":"s1","zz":true,"longerPropertyName":"x","r":"r1"}"""u8.ToArray(), "ARN");
 

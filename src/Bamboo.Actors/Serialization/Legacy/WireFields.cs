@@ -2,12 +2,11 @@ using System.Text.Json;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 
-namespace Bamboo.Actors.Serialization;
+namespace Bamboo.Actors.Serialization.Legacy;
 
 /// <summary>
-/// Every field a <see cref="BambooSerializer"/> payload can carry, read in one pass from a JSON object whose property
-/// names are <see cref="WireKeys"/>. Property order does not matter and unknown properties are skipped, so a newer
-/// node may add fields without breaking an older one during a rolling upgrade.
+/// Every field a payload of the first (JSON) format can carry, read in one pass from a JSON object whose property
+/// names are <see cref="WireKeys"/>. Property order does not matter and unknown properties are skipped.
 /// </summary>
 internal struct WireFields
 {
@@ -136,7 +135,7 @@ internal struct WireFields
     private static AgentEvent ReadEvent(ref Utf8JsonReader reader)
     {
         var nested = ReadNested(ref reader);
-        return BambooSerializer.BuildEvent(nested.EventManifest, in nested);
+        return LegacyJsonReader.BuildEvent(nested.EventManifest, in nested);
     }
 
     private static List<WireFields> ReadArray(ref Utf8JsonReader reader)

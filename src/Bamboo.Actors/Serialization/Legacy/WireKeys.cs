@@ -1,9 +1,8 @@
-namespace Bamboo.Actors.Serialization;
+namespace Bamboo.Actors.Serialization.Legacy;
 
 /// <summary>
-/// The property names of the <see cref="BambooSerializer"/> wire format: one vocabulary shared by every message, so
-/// one reader (<see cref="WireFields"/>) parses them all. A key always carries the same kind of value.
-/// Keys are part of the wire format: never rename or reuse one; add new keys for new fields.
+/// The property names of the first (JSON) wire format: one vocabulary shared by every message, so one reader
+/// (<see cref="WireFields"/>) parses them all. A key always carries the same kind of value.
 /// </summary>
 internal static class WireKeys
 {
