@@ -42,15 +42,20 @@ internal sealed class RunnerShell
         return message switch
         {
             Reserve reserve => Reserve(reserve),
-            Finalize finalize => State.Finalize(finalize.RunId, finalize.Outcome, Now),
+            Finalize finalize => State.Finalize(finalize.RunId, finalize.Outcome, Now, finalize.Output),
             Cancel cancel => State.Cancel(cancel.RunId, cancel.Reason, Now),
             Publish publish => State.Publish(publish.RunId, publish.Event, publish.Acknowledge, Now),
             GetStatus => State.GetStatus(),
             Subscribe subscribe => State.Subscribe(subscribe.Subscriber, subscribe.AfterSequence),
             Unsubscribe unsubscribe => State.Unsubscribe(unsubscribe.Subscriber),
             Terminated terminated => State.Terminated(terminated.ActorRef, Now),
+            Heartbeat heartbeat => State.Heartbeat(heartbeat.RunId, Now),
+            GetRun get => State.GetRun(get.RunId),
+            DeleteSession => State.Delete(Now),
             RunnerTimers.DeadlineTick tick => State.DeadlinePassed(tick.RunId, Now),
             RunnerTimers.GraceTick tick => State.GraceExpired(tick.RunId, Now),
+            RunnerTimers.HeartbeatTick tick => State.HeartbeatCheck(tick.RunId, Now),
+            RunnerTimers.FlushTick => State.FlushEvents(),
             SessionRunner.Drain drain => State.Drain(drain.Reason, Sender, Now),
             SessionRunner.EndRuns end => State.Abandon(end.Reason, Now, Sender),
             _ => null,
@@ -136,7 +141,11 @@ internal sealed class RunnerShell
         var conflict = State.Status == RunStatus.Running;
         // Under a plain Tell from outside an actor the sender is deadLetters: nobody to notify later.
         var reserver = Sender.IsNobody() || Equals(Sender, _context.System.DeadLetters) ? null : Sender;
-        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, Now);
+        var now = Now;
+        var digest = command.IdempotencyKey is null ? null
+            : RunnerState<IActorRef>.RequestDigest(command.OnConflict, command.Deadline, command.Agent, command.Input, command.HeartbeatTimeout);
+        var request = new RunRequest(now, command.OnConflict, command.Agent, command.Input, command.IdempotencyKey, digest, command.HeartbeatTimeout);
+        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, now, request);
         _observer.Reserved(command.OnConflict, conflict, decision.Reply);
         return decision;
     }
@@ -177,6 +186,12 @@ internal sealed class RunnerShell
                 break;
             case RunnerEffect<IActorRef>.CancelTimers:
                 _timers.CancelRunTimer();
+                break;
+            case RunnerEffect<IActorRef>.ScheduleFlush flush:
+                _timers.ScheduleOnce(flush.After, RunnerTimers.FlushTick.Instance);
+                break;
+            case RunnerEffect<IActorRef>.ScheduleHeartbeatCheck check:
+                _timers.ScheduleOnce(check.After, new RunnerTimers.HeartbeatTick(check.RunId));
                 break;
             case RunnerEffect<IActorRef>.Drained drained:
                 drained.Waiter.Tell(SessionRunner.Drained.Instance, self);

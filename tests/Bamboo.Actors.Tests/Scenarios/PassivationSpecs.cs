@@ -36,11 +36,13 @@ public class PassivationSpecs(ITestOutputHelper output)
         Watch(runner);
         ExpectTerminated(runner, TimeSpan.FromSeconds(3));
 
-        var subscriber = Subscriber("renumbered");
-        Reserve("renumbered");
+        var subscriber = Subscriber("renumbered", afterSequence: lastBefore);
+        var second = Reserve("renumbered");
 
         // A client resuming with the cursor it had never sees the numbering go backwards.
-        Assert.True(subscriber.ExpectMsg<Events.ExecutionStarted>().Sequence > lastBefore);
+        var started = subscriber.ExpectMsg<Events.ExecutionStarted>();
+        Assert.Equal(second.RunId, started.RunId);
+        Assert.True(started.Sequence > lastBefore);
     }
 
     [Fact]
