@@ -94,6 +94,20 @@ public static class CancelSources
 public interface IRunnerFact;
 
 /// <summary>
+/// A fact of an in-memory session, published on the EventStream when <see cref="RunnerSettings.PublishFacts"/> is on: the
+/// same facts a durable session records in its journal (tagged <see cref="SessionFacts.Tag"/>), for the read model.
+/// </summary>
+public sealed record SessionFactRecorded(string SessionId, RunnerFact<Akka.Actor.IActorRef> Fact);
+
+/// <summary>Where a read model finds sessions' facts.</summary>
+public static class SessionFacts
+{
+    /// <summary>The journal tag of every fact a durable session records (but sequence reservations, which no model
+    /// needs): an events-by-tag query over it is the stream of all sessions' facts, in journal order.</summary>
+    public const string Tag = "bamboo-session";
+}
+
+/// <summary>
 /// A session's durable state at one point (a persistence snapshot): everything <see cref="RunnerFact{TRef}"/>s build.
 /// </summary>
 public sealed record DurableRunnerState<TRef>(

@@ -45,6 +45,12 @@ public sealed record RunnerSettings
     /// <summary>Snapshot store plugin of durable sessions; the system's default snapshot store when empty.</summary>
     public string SnapshotPluginId { get; init; } = "";
 
+    /// <summary>
+    /// An in-memory session publishes the facts of its decisions on the EventStream (<see cref="SessionFactRecorded"/>),
+    /// as a durable one records them in its journal: what the read model of runs and sessions is built from.
+    /// </summary>
+    public bool PublishFacts { get; init; }
+
     /// <summary>A durable session records executors' progress events in batches of at most this many.</summary>
     public int EventBatchSize { get; init; }
 

@@ -62,9 +62,14 @@ internal sealed class RunnerShell
         };
     }
 
-    /// <summary>Replies to the current sender and applies the effects, in order.</summary>
+    /// <summary>Replies to the current sender and applies the effects, in order; an in-memory runner that publishes its
+    /// facts publishes them first (a durable one has recorded them in its journal).</summary>
     public void Apply(RunnerDecision<IActorRef> decision)
     {
+        if (_settings is { PublishFacts: true, Durable: false })
+        {
+            foreach (var fact in decision.Facts) _context.System.EventStream.Publish(new SessionFactRecorded(State.SessionId, fact));
+        }
         if (decision.Reply is { } reply) Sender.Tell(reply);
         foreach (var effect in decision.Effects) Apply(effect);
         if (State.IsIdle) _timers.EnsureIdleCheck();

@@ -25,6 +25,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     private readonly Func<string> _newRunId;
     private readonly List<RunnerFact<TRef>.RunEnqueued> _queue = [];
     private readonly bool _durable;
+    private readonly bool _recordsFacts;
     private readonly EventLog _log;
     private HashSet<TRef>? _subscribers; // most sessions never have one
     private List<TRef>? _drainWaiters; // only while the node shuts down
@@ -47,10 +48,14 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// <param name="sessionId">The session.</param>
     /// <param name="settings">Limits; <see cref="RunnerSettings.Default"/> when null.</param>
     /// <param name="newRunId">Run id generator; UUID v4 strings when null.</param>
-    /// <param name="durable">Record <see cref="RunnerFact{TRef}"/>s in each decision, for a host that persists them.</param>
-    public RunnerState(string sessionId, RunnerSettings? settings = null, Func<string>? newRunId = null, bool durable = false)
+    /// <param name="durable">Record <see cref="RunnerFact{TRef}"/>s in each decision, for a host that persists them (and
+    /// reserve sequences in blocks, so numbering survives a restart).</param>
+    /// <param name="publishFacts">Record facts for a host that publishes them, though it does not persist them.</param>
+    public RunnerState(string sessionId, RunnerSettings? settings = null, Func<string>? newRunId = null, bool durable = false,
+        bool publishFacts = false)
     {
         _durable = durable;
+        _recordsFacts = durable || publishFacts;
         SessionId = sessionId ?? throw new ArgumentNullException(nameof(sessionId));
         _settings = (settings ?? RunnerSettings.Default).Validate();
         _newRunId = newRunId ?? NewRunId;
@@ -132,8 +137,8 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// <summary>No run, nothing queued, no subscriber: nothing would be lost if the session left memory now.</summary>
     public bool IsIdle => !HasRuns && SubscriberCount == 0;
 
-    /// <summary>Executors' events published but not yet recorded (durable): written by the next decision, or at the
-    /// latest by <see cref="FlushEvents"/> when its timer fires.</summary>
+    /// <summary>Executors' events published but not yet recorded (when facts are recorded): recorded by the next
+    /// decision, or at the latest by <see cref="FlushEvents"/> when its timer fires.</summary>
     public int UnrecordedEvents => _unrecorded?.Count ?? 0;
 
     /// <summary>A new incarnation of a session that is not durable: its events are numbered above
@@ -235,7 +240,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
         var stamped = evt with { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now };
         Observe(stamped);
         Emit(stamped);
-        if (_durable)
+        if (_recordsFacts)
         {
             (_unrecorded ??= []).Add(stamped);
             if (stamped.IsCritical() || _unrecorded.Count >= _settings.EventBatchSize) RecordUnrecorded();
@@ -487,7 +492,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// </summary>
     private AgentEvent? Record(RunnerFact<TRef> fact)
     {
-        if (_durable)
+        if (_recordsFacts)
         {
             if (UnrecordedEvents > 0 && fact is not RunnerFact<TRef>.EventsRecorded) RecordUnrecorded();
             (_facts ??= []).Add(fact);

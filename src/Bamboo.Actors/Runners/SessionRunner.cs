@@ -21,7 +21,7 @@ public sealed class SessionRunner : UntypedActor
     public SessionRunner(string sessionId, RunnerSettings settings, SequenceFloor floor)
     {
         _floor = floor;
-        var state = new RunnerState<IActorRef>(sessionId, settings);
+        var state = new RunnerState<IActorRef>(sessionId, settings, publishFacts: settings.PublishFacts);
         state.NumberAbove(floor.Value);
         _shell = new RunnerShell(Context, state, settings);
     }
