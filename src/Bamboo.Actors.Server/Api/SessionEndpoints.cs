@@ -37,7 +37,7 @@ internal static class SessionEndpoints
         sessions.MapPost("/runs/{runId}/finalize", FinalizeAsync);
         sessions.MapPost("/cancel", CancelAsync);
         sessions.MapGet("", GetStatusAsync);
-        sessions.MapGet("/events", EventStream.StreamAsync);
+        sessions.MapGet("/events", EventsEndpoint.StreamAsync);
         return app;
     }
 

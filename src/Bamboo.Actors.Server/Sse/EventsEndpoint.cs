@@ -13,7 +13,7 @@ namespace Bamboo.Actors.Server.Sse;
 /// evicted; without one, the latest budget and critical events are replayed. Ends when the client disconnects or the
 /// server shuts down; the subscription is released either way.
 /// </summary>
-internal static class EventStream
+internal static class EventsEndpoint
 {
     private const int MaxEventsPerFlush = 256;
 
