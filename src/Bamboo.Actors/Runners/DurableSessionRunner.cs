@@ -113,7 +113,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 break;
             case RunnerTimers.IdleCheck:
                 // While facts are being written the session is not idle, whatever its memory already says.
-                if (_shell.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
+                if (_shell.Passivation.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
                 break;
             default:
                 if (_persistingFor is not null) Stash.Stash();
@@ -126,7 +126,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private void Passivating(object message)
     {
         if (message is SessionRunner.Stop) Context.Stop(Self);
-        else _shell.HandBack(message, Sender);
+        else _shell.Passivation.HandBack(message, Sender);
     }
 
     /// <summary>
@@ -201,7 +201,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private void LeaveWithWaitingCommands()
     {
         foreach (var waiting in Stash.ClearStash())
-            _shell.HandBack(waiting.Message, waiting.Sender);
+            _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         Become(Passivating);
         Context.Stop(Self);
     }
@@ -275,9 +275,9 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     {
         (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
         _persistingFor = null;
-        _shell.LeaveAfterFailure();
+        _shell.Passivation.LeaveAfterFailure();
         foreach (var waiting in Stash.ClearStash())
-            _shell.HandBack(waiting.Message, waiting.Sender);
+            _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         Become(Passivating);
     }
 }
