@@ -1,0 +1,55 @@
+using System.Globalization;
+using Xunit.Abstractions;
+
+namespace Bamboo.Actors.Chaos.Processes;
+
+/// <summary>
+/// The short CI run of the multi-process harness: three server processes on PostgreSQL, the random workload, five node
+/// restarts (node 1, the first seed, among them), then quiescence and every check. Seeded (<c>BAMBOO_CHAOS_SEED</c>
+/// overrides the default); the long run is <c>dotnet run --project tests/Bamboo.Actors.Chaos -- processes</c>.
+/// </summary>
+public sealed class ProcessesChaosSpecs(ITestOutputHelper output)
+{
+    public const string PostgresVariable = "BAMBOO_TEST_POSTGRES";
+    public const string SeedVariable = "BAMBOO_CHAOS_SEED";
+    private const int DefaultSeed = 20261130;
+
+    [SkippableFact]
+    public async Task Should_keep_every_promise_while_nodes_are_killed_and_restarted()
+    {
+        var connectionString = Environment.GetEnvironmentVariable(PostgresVariable);
+        Skip.If(string.IsNullOrEmpty(connectionString), $"{PostgresVariable} is not set (no PostgreSQL server)");
+        var options = new ProcessesOptions
+        {
+            ConnectionString = connectionString,
+            Seed = Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } seed ? int.Parse(seed, CultureInfo.InvariantCulture) : DefaultSeed,
+            Restarts = 5,
+            Sessions = 24,
+            Clients = 6,
+            KeepLogs = false,
+            FaultBudget = TimeSpan.FromMinutes(3),
+        };
+
+        var gate = new object();
+        var result = await ProcessesChaosRun.RunAsync(options, line =>
+        {
+            lock (gate) output.WriteLine(line);
+        });
+        output.WriteLine(result.Report);
+
+        // Not vacuous: the workload and the faults happened.
+        var figures = result.Figures;
+        Assert.True(figures.Restarts >= 4, $"only {figures.Restarts} restarts");
+        Assert.True(figures.FirstSeedRestarts >= 1, "node 1, the first seed, was never restarted");
+        Assert.True(figures.Requests >= 500, $"only {figures.Requests} requests");
+        Assert.True(figures.Completed >= 20, $"only {figures.Completed} runs seen completed");
+        Assert.True(figures.DeadlineEnded >= 1, "no abandoned run was seen ended by its deadline");
+        Assert.True(figures.StaleRejected >= 5, $"only {figures.StaleRejected} stale finalizes or events refused");
+        Assert.Equal(options.Sessions, result.Record.FinalReads.Count);
+        Assert.NotEmpty(result.Record.Journal);
+
+        Assert.True(result.Violations.Count == 0,
+            $"{result.Violations.Count} violations (seed {options.Seed}):\n" +
+            string.Join("\n", result.Violations.Select(violation => $"[{violation.Check}] {violation.Summary}")));
+    }
+}
