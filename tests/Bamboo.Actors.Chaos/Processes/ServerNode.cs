@@ -63,7 +63,7 @@ public sealed class ServerNode : IAsyncDisposable
         {
             if (_process is { HasExited: false }) throw new InvalidOperationException($"node{Index} is still running");
             _process?.Dispose();
-            _log?.Dispose();
+            CloseLog();
             Incarnation++;
             _expectingExit = false;
             var start = new ProcessStartInfo("dotnet")
@@ -202,7 +202,7 @@ public sealed class ServerNode : IAsyncDisposable
             if (_disposed) return;
             _disposed = true;
             _process?.Dispose();
-            _log?.Dispose();
+            CloseLog();
             _http?.Dispose();
             foreach (var client in _retiredClients) client.Dispose();
         }
@@ -221,6 +221,13 @@ public sealed class ServerNode : IAsyncDisposable
             _expectingExit = true;
             return !_disposed && _process is { HasExited: false } process ? process : null;
         }
+    }
+
+    /// <summary>Closes the current start's log (its process's last lines may still be arriving: see <see cref="Keep"/>).</summary>
+    private void CloseLog()
+    {
+        if (_log is not { } log) return;
+        lock (log) log.Dispose();
     }
 
     private void Keep(StreamWriter log, string? line)
