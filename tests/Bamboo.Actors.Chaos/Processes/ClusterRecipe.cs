@@ -8,7 +8,8 @@ public sealed class ClusterRecipe(SeedRecipe seeds, string connectionString)
 {
     public SeedRecipe Seeds { get; } = seeds;
 
-    public string Describe() => Seeds switch
+    /// <summary>The recipe's name and what it means, for reports.</summary>
+    public static string Describe(SeedRecipe seeds) => seeds switch
     {
         SeedRecipe.AllNodes => "recipe all-seeds (every node lists all nodes as seeds)",
         _ => "recipe first-seed (every node lists node 1 as its only seed)",

@@ -7,7 +7,10 @@ namespace Bamboo.Actors.Chaos.Processes;
 /// After the load and the faults stop: wait until every deadline and its grace has passed, wait (bounded) until no
 /// session has a running or queued run, then read every session through every node.
 /// </summary>
-public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IReadOnlyList<string> sessions, int seed, Action<string> log)
+/// <param name="healed">When the last fault window closes: busy sessions are waited for at least until then, whatever
+/// their age (a run whose executor died with a node ends only once that node is downed).</param>
+public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IReadOnlyList<string> sessions, TimeSpan healed, int seed,
+    Action<string> log)
 {
     /// <summary>Beyond a run's longest legitimate life, how long quiescence still waits for it (its node may have been lost).</summary>
     private static readonly TimeSpan OverdueMargin = TimeSpan.FromSeconds(15);
@@ -34,7 +37,7 @@ public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IRe
             var reads = await Task.WhenAll(pending.Select(session => ReadAnywhereAsync(session)));
             var unsettled = reads.Where(read => !Settled(read)).ToArray();
             pending = unsettled.Select(read => read.SessionId).ToList();
-            if (unsettled.All(Overdue)) break;
+            if (history.Clock.Now > healed && unsettled.All(Overdue)) break;
             await Task.Delay(1000);
         }
         log($"{RunClock.Format(history.Clock.Now)} settled: {sessions.Count - pending.Count} of {sessions.Count} sessions idle" +
