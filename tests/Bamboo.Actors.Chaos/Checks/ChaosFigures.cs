@@ -19,6 +19,7 @@ public sealed record ChaosFigures
     public required IReadOnlyList<TimeSpan> RestartToHealthy { get; init; }
     public required IReadOnlyList<TimeSpan> RestartToServing { get; init; }
     public required SessionOutage? LongestOutage { get; init; }
+    public required TimeSpan? MedianOutage { get; init; }
     public required int SessionsAffected { get; init; }
     public required int SeveralWriters { get; init; }
     public required int Violations { get; init; }
@@ -50,6 +51,7 @@ public sealed record ChaosFigures
             RestartToHealthy = restarted.Where(fault => fault.HealthyAt is not null).Select(fault => fault.HealthyAt!.Value - fault.RestartedAt!.Value).ToArray(),
             RestartToServing = restarted.Where(fault => fault.ServingAt is not null).Select(fault => fault.ServingAt!.Value - fault.RestartedAt!.Value).ToArray(),
             LongestOutage = outages.MaxBy(outage => outage.Length),
+            MedianOutage = outages.Length == 0 ? null : outages.Select(outage => outage.Length).Order().ElementAt(outages.Length / 2),
             SessionsAffected = outages.Length,
             SeveralWriters = JournalWriterCheck.SeveralWriters(record.Journal),
             Violations = violations.Count,
@@ -99,7 +101,8 @@ public sealed record ChaosFigures
         yield return $"faults: {Count(Faults)}; restarts: {Restarts} ({FirstSeedRestarts} of node1, the first seed)";
         yield return $"restart to /healthz: {Range(RestartToHealthy)}; restart to serving sessions again: {Range(RestartToServing)}";
         yield return LongestOutage is { } longest
-            ? $"longest session outage: {RunClock.Seconds(longest.Length)} ('{longest.SessionId}', node{longest.Node} down); sessions unavailable after a fault: {SessionsAffected}"
+            ? $"longest session outage: {RunClock.Seconds(longest.Length)} ('{longest.SessionId}', node{longest.Node} down); " +
+              $"{SessionsAffected} sessions unavailable after a fault, median outage {RunClock.Seconds(MedianOutage!.Value)}"
             : "longest session outage: none seen";
         yield return $"journal: {SeveralWriters} persistence ids written by more than one writer (one after the other is normal)";
         yield return string.Create(CultureInfo.InvariantCulture, $"violations: {Violations}");
