@@ -41,8 +41,9 @@ public sealed class ProcessesChaosSpecs(ITestOutputHelper output)
         var figures = result.Figures;
         Assert.True(figures.Restarts >= 4, $"only {figures.Restarts} restarts");
         Assert.True(figures.FirstSeedRestarts >= 1, "node 1, the first seed, was never restarted");
-        Assert.True(figures.Requests >= 500, $"only {figures.Requests} requests");
-        Assert.True(figures.Completed >= 20, $"only {figures.Completed} runs seen completed");
+        // Typical short runs: 800-1,100 requests, 50-70 runs seen completed; these bounds hold on a loaded machine too.
+        Assert.True(figures.Requests >= 300, $"only {figures.Requests} requests");
+        Assert.True(figures.Completed >= 15, $"only {figures.Completed} runs seen completed");
         Assert.True(figures.DeadlineEnded >= 1, "no abandoned run was seen ended by its deadline");
         Assert.True(figures.StaleRejected >= 5, $"only {figures.StaleRejected} stale finalizes or events refused");
         Assert.Equal(options.Sessions, result.Record.FinalReads.Count);

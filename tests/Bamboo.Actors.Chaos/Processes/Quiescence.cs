@@ -18,6 +18,9 @@ public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IRe
     private static readonly TimeSpan ReadBound = TimeSpan.FromSeconds(20);
     private const int AgreementRounds = 3;
 
+    /// <summary>The server's longest queue (<c>bamboo.runners.max-queue-length</c>).</summary>
+    private const int MaxQueueLength = 16;
+
     private readonly Random _random = new(unchecked(seed * 31 + 5));
 
     public async Task<IReadOnlyList<SessionFinalRead>> SettleAndReadAsync()
@@ -27,10 +30,14 @@ public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IRe
         return await ReadEverywhereAsync();
     }
 
-    /// <summary>Reads the sessions until none runs or queues, or every one still running is overdue, or the bound passed.</summary>
+    /// <summary>
+    /// Reads the sessions until none runs or queues, or every one still running is overdue, or the bound passed (longer
+    /// while runs are queued: each may run its whole life after the one before it).
+    /// </summary>
     private async Task SettleAsync()
     {
-        var until = history.Clock.Now + SettleBound;
+        var start = history.Clock.Now;
+        var until = start + SettleBound;
         var pending = sessions.ToList();
         while (pending.Count > 0 && history.Clock.Now < until)
         {
@@ -38,6 +45,9 @@ public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IRe
             var unsettled = reads.Where(read => !Settled(read)).ToArray();
             pending = unsettled.Select(read => read.SessionId).ToList();
             if (history.Clock.Now > healed && unsettled.All(Overdue)) break;
+            var queued = unsettled.Select(read => read.ReplyNumber("queueLength") ?? 0).DefaultIfEmpty().Max();
+            var queue = WorkloadPlan.LongestRun * queued;
+            if (history.Clock.Now + queue > until) until = Min(history.Clock.Now + queue, start + SettleBound + WorkloadPlan.LongestRun * MaxQueueLength);
             await Task.Delay(1000);
         }
         log($"{RunClock.Format(history.Clock.Now)} settled: {sessions.Count - pending.Count} of {sessions.Count} sessions idle" +
@@ -81,6 +91,8 @@ public sealed class Quiescence(ChaosCluster cluster, RequestHistory history, IRe
         lock (_random) node = cluster.RandomUpNode(_random);
         return await (node ?? cluster.Nodes[0]).SendAsync(ChaosRequest.ReadSnapshot(session, "settle"), history);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static bool Settled(HistoryEntry read) =>
         read.Status == 404 || (read.Status == 200 && read.Reply("status") != "running" && read.ReplyNumber("queueLength") == 0);
