@@ -241,9 +241,9 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        // The journal's replay filter is set to fail (not to discard an old writer's facts silently): a session whose
-        // journal holds interleaved writers does not start, rather than start from a history with acknowledged facts
-        // dropped. With the shard lease that cannot happen; if it does, it needs an operator, so it is loud.
+        // A journal whose replay filter fails a replay that shows interleaved writers (journals that record a writer per
+        // incarnation; the SQL journal records one per process and runs without the filter) leaves the session
+        // unrecovered rather than started from a history with acknowledged facts dropped: loud, for an operator.
         if (JournalConflicts.IsWriterConflict(reason))
         {
             BambooMetrics.JournalWriterConflicts.Add(1);
