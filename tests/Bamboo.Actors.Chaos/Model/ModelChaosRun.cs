@@ -87,6 +87,7 @@ public static class ModelChaosRun
         }
         var workload = new ModelWorkload(nodes, requests, sessions, profile, options.Seed);
         var injector = new ModelFaultInjector(nodes, workload, history, store, faults, options.Seed, log);
+        injector.Supervise();
         await LoadAsync(options, history, workload, injector, log);
         var loadStopped = clock.Now;
         log($"{RunClock.Format(loadStopped)} load and faults stopped after {history.Operations} operations, {injector.Injected} faults: quiescence");
@@ -94,6 +95,7 @@ public static class ModelChaosRun
         // Quiescence: no more faults; the nodes converge; then nobody touches a session until every run has had its deadline and grace.
         faults.FailProbability = faults.RejectProbability = faults.DelayProbability = 0;
         workload.Quiet();
+        await injector.RecoveredAsync();
         if (options.Topology == Topology.Cluster)
         {
             foreach (var slot in nodes.EmptySlots.Take(Math.Max(0, 3 - nodes.Usable.Count))) await nodes.StartSlotAsync(slot);

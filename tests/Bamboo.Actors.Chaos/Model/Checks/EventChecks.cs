@@ -245,6 +245,7 @@ public sealed class CursorReplayCheck : IModelCheck
     /// session soon after the event: the documented window of progress events a crash loses.</summary>
     private static bool Excused(ModelRecord record, string entityId, TimeSpan at) =>
         record.Faults.Any(fault => fault.Kind is ModelFaultKind.Crash or ModelFaultKind.Outage && fault.At >= at - LossWindow && fault.At <= at + LossWindow * 3) ||
+        record.Faults.Any(fault => fault.Kind == ModelFaultKind.Downed && fault.At >= at - LossWindow && fault.At <= at + TimeSpan.FromSeconds(20)) ||
         record.Injected.Any(fault => fault.Fault is WriteFault.Fail or WriteFault.Reject && fault.PersistenceId.EndsWith("-" + entityId, StringComparison.Ordinal) &&
                                      fault.At >= at && fault.At <= at + LossWindow);
 

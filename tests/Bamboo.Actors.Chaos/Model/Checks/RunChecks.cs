@@ -165,9 +165,11 @@ public sealed class RunsEndInTimeCheck : IModelCheck
             var key = (run.SessionId, run.RunId!);
             var started = run.StartedAt is { } at ? record.Clock.Of(at) : run.ActiveAt!.Value;
             var bounds = new List<(TimeSpan Due, string Why)> { (started + run.Deadline + grace, $"deadline {run.Deadline.TotalSeconds:0.0}s + grace") };
-            if (run.DiedAt is { } died && run.Kind != ExecutorKind.External) bounds.Add((died, $"executor {run.DeathCause} at {RunClock.Format(died)}"));
+            // A queued run's executor may die (or its worker go quiet) before the run starts: the bound counts from the later.
+            if (run.DiedAt is { } died && run.Kind != ExecutorKind.External)
+                bounds.Add((Later(died, started), $"executor {run.DeathCause} at {RunClock.Format(died)}"));
             if (run.DiedAt is { } quiet && run.Kind == ExecutorKind.External && run.HeartbeatTimeout is { } timeout)
-                bounds.Add((quiet + timeout, $"worker {run.DeathCause} at {RunClock.Format(quiet)}, heartbeat timeout {timeout.TotalSeconds:0.0}s"));
+                bounds.Add((Later(quiet, started) + timeout, $"worker {run.DeathCause} at {RunClock.Format(quiet)}, heartbeat timeout {timeout.TotalSeconds:0.0}s"));
             var (due, why) = bounds.MinBy(bound => bound.Due);
             TimeSpan Bound(TimeSpan seen) => due + Slack + windows.Within(due, seen);
 
@@ -185,6 +187,8 @@ public sealed class RunsEndInTimeCheck : IModelCheck
                 Touches(record, run, due, seenAt));
         }
     }
+
+    private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>What touched the session between the bound and the late evidence (nothing, for a run nobody had to touch).</summary>
     private static IEnumerable<string> Touches(ModelRecord record, RunView run, TimeSpan from, TimeSpan to)

@@ -19,7 +19,51 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
     private static readonly TimeSpan TerminateBound = TimeSpan.FromSeconds(60);
 
     private readonly Random _random = new(unchecked(seed * 104_729 + 11));
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly List<Task> _recoveries = [];
     private RunClock Clock => history.Clock;
+
+    /// <summary>Starts watching for nodes the cluster downs by itself: each is recorded and started again, as a supervisor would.</summary>
+    public void Supervise() => nodes.Downed += node =>
+    {
+        var recovery = Task.Run(() => RecoverAsync(node));
+        lock (_recoveries) _recoveries.Add(recovery);
+    };
+
+    /// <summary>Waits for the restarts of downed nodes under way.</summary>
+    public async Task RecoveredAsync()
+    {
+        Task[] pending;
+        lock (_recoveries) pending = [.. _recoveries];
+        await Task.WhenAll(pending);
+    }
+
+    private async Task RecoverAsync(ModelNode node)
+    {
+        var fault = history.AddFault(new ModelFault(ModelFaultKind.Downed, node.Slot, Clock.Now));
+        log($"{RunClock.Format(fault.At)} {node} terminated by itself (downed by the cluster): starting it again");
+        workload.NodeDown(node, "node downed");
+        await _oneAtATime.WaitAsync();
+        try
+        {
+            await node.Terminated.WaitAsync(TerminateBound);
+            fault.TerminatedAt = Clock.Now;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (nodes[node.Slot] == node) await nodes.StartSlotAsync(node.Slot);
+            fault.StartedAt = Clock.Now;
+            await nodes.WaitServingAsync(HealBound);
+            fault.HealedAt = Clock.Now;
+        }
+        catch (Exception exception) when (exception is TimeoutException or InvalidOperationException)
+        {
+            fault.Note = $"{exception.GetType().Name}: {exception.Message}";
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+        log($"{RunClock.Format(Clock.Now)} {fault.Describe()}");
+    }
 
     /// <summary>Time between the healing of one fault and the next fault.</summary>
     public (TimeSpan Min, TimeSpan Max) Pause { get; init; } = (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14));
@@ -34,9 +78,17 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
         {
             if (!await PauseAsync(stop)) return;
             var (kind, slot) = plan.Count > 0 ? plan.Dequeue() : Draw();
-            if (!Possible(kind)) continue;
-            await InjectAsync(kind, slot);
-            Injected++;
+            await _oneAtATime.WaitAsync(CancellationToken.None);
+            try
+            {
+                if (!Possible(kind)) continue;
+                await InjectAsync(kind, slot);
+                Injected++;
+            }
+            finally
+            {
+                _oneAtATime.Release();
+            }
         }
     }
 
@@ -68,7 +120,7 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
     private bool Possible(ModelFaultKind kind) => kind switch
     {
         ModelFaultKind.Outage => store is not null,
-        ModelFaultKind.Join => nodes.Topology == Topology.Cluster && nodes.EmptySlots.Count > 0 && nodes.Usable.Count >= 3,
+        ModelFaultKind.Join => nodes.Topology == Topology.Cluster && nodes.EmptySlots.Count > 0 && nodes.Usable.Count == 3,
         _ => store is not null && (nodes.Topology != Topology.Cluster || nodes.Usable.Count >= 3),
     };
 

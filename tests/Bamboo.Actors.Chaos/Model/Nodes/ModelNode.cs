@@ -163,7 +163,7 @@ public sealed class ModelNode
     /// </summary>
     public async Task CrashAsync(IEnumerable<Address> peers)
     {
-        State = NodeState.Crashed;
+        lock (this) State = NodeState.Crashed;
         Context.Crash();
         if (Topology == Topology.Cluster)
         {
@@ -188,9 +188,25 @@ public sealed class ModelNode
     /// <summary>Leaves gracefully: coordinated shutdown (runs drained, shards handed off, member removed), then stops.</summary>
     public Task LeaveAsync()
     {
-        State = NodeState.Leaving;
+        lock (this) State = NodeState.Leaving;
         Context.Log.Note("leaving");
         return Terminated = TerminateAsync(graceful: true);
+    }
+
+    /// <summary>
+    /// The system terminated although the harness neither crashed the node nor made it leave (the cluster downed it):
+    /// the host is released, and true is returned once (false when the termination was the harness's own).
+    /// </summary>
+    public bool TerminatedByItself()
+    {
+        lock (this)
+        {
+            if (State != NodeState.Up) return false;
+            State = NodeState.Crashed;
+        }
+        Context.Log.Note("terminated by itself (downed by the cluster)");
+        Terminated = TerminateAsync(graceful: false);
+        return true;
     }
 
     /// <summary>Completes once the node's system has terminated and its host is disposed (after a crash or a leave).</summary>

@@ -23,7 +23,7 @@ public sealed record ModelProfile
 
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(2);
 
-    public TimeSpan HeartbeatPause { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan HeartbeatPause { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The shard lease's heartbeat-timeout (its interval is a fifth, its operation timeout two fifths).</summary>
     public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromSeconds(5);

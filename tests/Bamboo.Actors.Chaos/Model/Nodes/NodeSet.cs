@@ -49,6 +49,9 @@ public sealed class NodeSet : IAsyncDisposable
 
     public Topology Topology { get; }
 
+    /// <summary>A node's system terminated by itself (the cluster downed it).</summary>
+    public event Action<ModelNode>? Downed;
+
     public RunClock Clock { get; }
 
     public IReadOnlyList<string> Seeds { get; }
@@ -118,6 +121,10 @@ public sealed class NodeSet : IAsyncDisposable
                     _slots[slot - 1] = node;
                     _all.Add(node);
                 }
+                _ = node.System.WhenTerminated.ContinueWith(_ =>
+                {
+                    if (node.TerminatedByItself()) Downed?.Invoke(node);
+                }, TaskScheduler.Default);
                 return node;
             }
             catch (Exception exception) when (attempt < StartAttempts)

@@ -13,6 +13,10 @@ public enum ModelFaultKind
     Join,
     /// <summary>The store was unreachable for a few seconds.</summary>
     Outage,
+
+    /// <summary>Not injected: the cluster downed a node (a failure detector that lost heartbeats under load, a split brain
+    /// resolver decision), which terminated; it was started again, as a supervisor would.</summary>
+    Downed,
 }
 
 /// <summary>One fault: when it began, how it went, and the window in which it explains a missing answer.</summary>
