@@ -27,6 +27,7 @@ public static class ModelChaosRun
     private static readonly TimeSpan QuietMargin = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan MaxQuiet = TimeSpan.FromSeconds(120);
     private const int HeldRuns = 5;
+    private const string SessionPrefix = "bamboo-session-";
 
     public static async Task<ModelChaosResult> RunAsync(ModelOptions options, Action<string> log)
     {
@@ -88,6 +89,11 @@ public static class ModelChaosRun
         var workload = new ModelWorkload(nodes, requests, sessions, profile, options.Seed);
         var injector = new ModelFaultInjector(nodes, workload, history, store, faults, options.Seed, log);
         injector.Supervise();
+        faults.OnRandomFault = injected =>
+        {
+            if (injected.PersistenceId.StartsWith(SessionPrefix, StringComparison.Ordinal))
+                workload.WriteFailed(Routing.SessionIds.FromEntityId(injected.PersistenceId[SessionPrefix.Length..]));
+        };
         await LoadAsync(options, history, workload, injector, log);
         var loadStopped = clock.Now;
         log($"{RunClock.Format(loadStopped)} load and faults stopped after {history.Operations} operations, {injector.Injected} faults: quiescence");

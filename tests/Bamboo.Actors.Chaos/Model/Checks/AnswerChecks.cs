@@ -66,7 +66,7 @@ public sealed class ExecutorToldCheck : IModelCheck
         foreach (var run in record.Runs.Where(run => run.RunId is not null))
         {
             var reserve = byId.GetValueOrDefault(run.ReservedBy);
-            if (run.Queued && !run.Over && run.DiedAt is null)
+            if (run.Queued && !run.Over && run.DiedAt is null && !run.ReserverLost)
             {
                 yield return ModelViolation.Of(Name, run.SessionId,
                     $"session '{run.SessionId}': queued run {ModelEntry.Short(run.RunId)} ({run.Kind.ToString().ToLowerInvariant()}) was never told it started or was withdrawn",

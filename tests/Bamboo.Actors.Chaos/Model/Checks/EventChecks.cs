@@ -210,7 +210,7 @@ public sealed class CursorReplayCheck : IModelCheck
                     .Select(received => new Known(received.Event.Sequence, received.Event.IsCritical(), record.Clock.Of(received.Event.Timestamp),
                         $"{received.Event.WireName()} to subscriber #{subscriber.Id}", null)))
                 .Concat(record.BySession[truth.SessionId].Where(entry => entry is { Kind: OpKind.Publish, Reply: Published })
-                    .Select(entry => new Known(((Published)entry.Reply!).Sequence, entry.Args.StartsWith("tool_", StringComparison.Ordinal), entry.End,
+                    .Select(entry => new Known(((Published)entry.Reply!).Sequence, entry.Args.StartsWith("tool_", StringComparison.Ordinal), entry.Start,
                         $"publish #{entry.Id} ({entry.Args})", entry)))
                 .Where(item => item.Sequence > retainedFrom && !held.Contains(item.Sequence))
                 .GroupBy(item => item.Sequence).Select(group => group.First()).OrderBy(item => item.Sequence).ToArray();
@@ -247,7 +247,7 @@ public sealed class CursorReplayCheck : IModelCheck
         record.Faults.Any(fault => fault.Kind is ModelFaultKind.Crash or ModelFaultKind.Outage && fault.At >= at - LossWindow && fault.At <= at + LossWindow * 3) ||
         record.Faults.Any(fault => fault.Kind == ModelFaultKind.Downed && fault.At >= at - LossWindow && fault.At <= at + TimeSpan.FromSeconds(20)) ||
         record.Injected.Any(fault => fault.Fault is WriteFault.Fail or WriteFault.Reject && fault.PersistenceId.EndsWith("-" + entityId, StringComparison.Ordinal) &&
-                                     fault.At >= at && fault.At <= at + LossWindow);
+                                     fault.At >= at - ModelObservations.Stamp && fault.At <= at + LossWindow);
 
     private static IEnumerable<string> Excerpt(SubscriberLog subscriber, long around)
     {

@@ -103,9 +103,14 @@ public sealed class StoreFaults(RunClock clock, int seed)
         }
     }
 
+    /// <summary>Told of every fault injected at random (outside the lock; must be quick).</summary>
+    public Action<InjectedFault>? OnRandomFault { get; set; }
+
     private (WriteFault, TimeSpan) Record(string node, string persistenceId, WriteFault fault, TimeSpan delay, string cause)
     {
-        _injected.Add(new InjectedFault(Clock.Now, node, persistenceId, fault, delay, cause));
+        var injected = new InjectedFault(Clock.Now, node, persistenceId, fault, delay, cause);
+        _injected.Add(injected);
+        if (cause == "random" && fault != WriteFault.Delay && OnRandomFault is { } told) ThreadPool.QueueUserWorkItem(_ => told(injected));
         return (fault, delay);
     }
 }

@@ -27,11 +27,12 @@ public sealed record RunView(
     TimeSpan? SignalledAt,
     string? SignalReason,
     TimeSpan? LastHeard,
-    bool FinalizeUncertain)
+    bool FinalizeUncertain,
+    bool ReserverLost)
 {
     public static RunView Of(RunHandle run) => new(run.SessionId, run.RunId, run.Kind, $"{run.Node.Label}.{run.Node.Incarnation}", run.Policy,
         run.Deadline, run.HeartbeatTimeout, run.ReservedBy, run.ActiveAt, run.StartedAt, run.Queued, run.Over, run.Finalized, run.DiedAt,
-        run.DeathCause, run.SignalledAt, run.SignalReason, run.LastHeard, run.FinalizeUncertain);
+        run.DeathCause, run.SignalledAt, run.SignalReason, run.LastHeard, run.FinalizeUncertain, run.ReserverLost);
 }
 
 /// <summary>A session read after quiescence through every node: its snapshots and the record of its last run.</summary>

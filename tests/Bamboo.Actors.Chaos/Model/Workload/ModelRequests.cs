@@ -56,7 +56,8 @@ public sealed class ModelRequests(NodeSet nodes, ModelHistory history, ModelProf
                 History.Record(id => new ModelEntry
                 {
                     Id = id, Kind = OpKind.Notice, SessionId = command.SessionId, RunId = reply is Reserved r ? r.RunId : reply is Queued q ? q.RunId : runId,
-                    Purpose = "late answer", Via = Via(node), Host = nodes.LabelOf(sender.Path.Address, node), Start = Now, End = Now,
+                    // The command took effect at some instant after it was sent: the notice spans from then.
+                    Purpose = "late answer", Via = Via(node), Host = nodes.LabelOf(sender.Path.Address, node), Start = start, End = Now,
                     Outcome = reply is Unavailable ? Outcome.Unavailable : Outcome.Replied, Reply = reply, About = entry.Id,
                 });
             }, TaskScheduler.Default);

@@ -89,17 +89,56 @@ public sealed class ModelWorkload
                 runs = [.. session.Runs];
                 subscribers = [.. session.Subscribers];
             }
+            var orphaned = false;
             foreach (var run in runs.Where(run => run.Kind != ExecutorKind.External && ReferenceEquals(run.Node, node)))
             {
                 if (run.MarkDead(at, cause) && run.RunId is not null && !run.Over)
+                {
                     Notice(session.Id, run.RunId, node, $"executor died: {cause}", run.ReservedBy);
+                    orphaned |= run.ActiveAt is not null;
+                }
             }
+            foreach (var run in runs.Where(run => run is { Kind: ExecutorKind.External, Queued: true } && ReferenceEquals(run.Node, node)))
+                run.ReserverLost = true;
+            // Its runs were orphaned: they must end without anybody touching the session.
+            if (orphaned && cause != "node left") LeaveAlone(session, $"its executors' node went down ({cause})");
             foreach (var subscriber in subscribers.Where(subscriber => ReferenceEquals(subscriber.Node, node)))
             {
                 subscriber.Log.Close(at, cause);
                 subscriber.Reading?.Cancel();
             }
         }
+    }
+
+    /// <summary>How long a session is left alone after a failed write or the loss of its executors' node.</summary>
+    public static readonly TimeSpan HandsOff = TimeSpan.FromSeconds(18);
+
+    /// <summary>
+    /// A write of the session failed (its runner left, with its timers and its watch of the executor): half the time the
+    /// session is left alone for a while, so a deadline or an executor's death must be enforced without a command.
+    /// </summary>
+    public void WriteFailed(string sessionId)
+    {
+        if (!_sessions.TryGetValue(sessionId, out var session)) return;
+        bool handsOff;
+        lock (_shared) handsOff = _shared.NextDouble() < 0.5;
+        if (!handsOff) return;
+        LeaveAlone(session, "a write of the session failed");
+    }
+
+    private void LeaveAlone(SessionModel session, string why)
+    {
+        var until = Now + HandsOff;
+        lock (session.Gate)
+        {
+            if (session.HandsOffUntil >= until) return;
+            session.HandsOffUntil = until;
+        }
+        _history.Record(id => new ModelEntry
+        {
+            Id = id, Kind = OpKind.Notice, SessionId = session.Id, Purpose = $"left alone until {RunClock.Format(until)}: {why}", Via = "harness",
+            Start = Now, End = Now, Outcome = Outcome.Done,
+        });
     }
 
     private async Task ClientLoopAsync(int index, CancellationToken stop)
@@ -114,6 +153,11 @@ public sealed class ModelWorkload
                 continue;
             }
             var session = _sessions[_ids[random.Next(_ids.Count)]];
+            if (session.HandsOffUntil > Now)
+            {
+                await Task.Delay(1, CancellationToken.None);
+                continue;
+            }
             try
             {
                 await NextAsync(random, node, session);

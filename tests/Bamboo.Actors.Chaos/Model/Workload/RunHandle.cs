@@ -34,6 +34,10 @@ public sealed class RunHandle
     /// <summary>A finalize was sent through the lease (a lease sends one: later calls return the first one's result).</summary>
     public bool LeaseFinalizing { get; set; }
 
+    /// <summary>The actor that receives a queued reservation's later answers died with its node (an external worker's
+    /// reservation sent through a node that went down).</summary>
+    public bool ReserverLost { get; set; }
+
     /// <summary>A finalize went unanswered: it may have ended the run.</summary>
     public bool FinalizeUncertain { get; set; }
 
@@ -173,6 +177,10 @@ public sealed class SessionModel(string id)
     public List<RunHandle> Runs { get; } = [];
 
     public List<SubscriberHandle> Subscribers { get; } = [];
+
+    /// <summary>Until then the client loops leave the session alone (only its runs' own executors act): whatever must
+    /// happen to it — a deadline, an executor's death noticed — must happen without anybody touching it.</summary>
+    public TimeSpan HandsOffUntil { get; set; }
 
     /// <summary>The latest granted run still live (the executor's current run), if any.</summary>
     public RunHandle? Current()
