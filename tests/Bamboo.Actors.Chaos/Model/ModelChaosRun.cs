@@ -13,6 +13,22 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Chaos.Model;
 
+/// <summary>The thread pool while the load runs: a pool starved by blocked threads stalls every node of the process at once.</summary>
+internal static class ThreadPoolSample
+{
+    private static int _maxThreads;
+    private static long _maxQueued;
+
+    public static void Take()
+    {
+        _maxThreads = Math.Max(_maxThreads, ThreadPool.ThreadCount);
+        _maxQueued = Math.Max(_maxQueued, ThreadPool.PendingWorkItemCount);
+    }
+
+    public static string Describe() =>
+        $"thread pool: {ThreadPool.ThreadCount} threads (most {_maxThreads}), {ThreadPool.PendingWorkItemCount} queued (most {_maxQueued})";
+}
+
 /// <summary>What a model run found: the record, its violations, its figures and the printed report.</summary>
 public sealed record ModelChaosResult(ModelRecord Record, IReadOnlyList<ModelViolation> Violations, ModelFigures Figures, string Report);
 
@@ -39,12 +55,13 @@ public static class ModelChaosRun
         var profile = new ModelProfile();
         var faults = new StoreFaults(clock, options.Seed);
         using var gauge = new RunsActiveGauge();
+        await using var stalls = new StallMonitor(clock);
         var store = options.Topology == Topology.Memory ? null : await ModelStore.CreateAsync(options.Postgres, options.Seed, folder);
         var nodes = new NodeSet(options.Topology, options.Topology == Topology.Cluster ? 4 : 1, store, profile, faults, clock, folder, log);
         ModelRecord record;
         try
         {
-            record = await ObserveAsync(options, profile, nodes, store, faults, gauge, clock, folder, log);
+            record = await ObserveAsync(options, profile, nodes, store, faults, gauge, clock, folder, log) with { Stalls = stalls.Stalls };
         }
         finally
         {
@@ -126,7 +143,7 @@ public static class ModelChaosRun
         await Task.Delay(TimeSpan.FromSeconds(2));
         var afterClose = (await FinalReadsAsync(nodes, requests, sessions, "after closing subscribers", records: false, everyNode: false))
             .SelectMany(read => read.Statuses).ToArray();
-        var reading = await GaugeAsync(nodes, requests, sessions, finals, gauge);
+        var reading = await GaugeAsync(nodes, requests, sessions, gauge);
         var ended = clock.Now;
         log($"{RunClock.Format(ended)} final reads done ({history.Operations} operations in all)");
 
@@ -173,13 +190,14 @@ public static class ModelChaosRun
             await Task.Delay(500);
             var elapsed = history.Clock.Now - started;
             if (options.Duration is { } duration ? elapsed >= duration
-                : history.Operations >= options.Operations && (injector.Injected >= options.PlannedFaults || elapsed >= options.MaxDuration)
+                : history.Operations >= options.Operations && (injector.Injected >= Math.Min(options.PlannedFaults, injector.Planned) || elapsed >= options.MaxDuration)
                   || elapsed >= options.MaxDuration + TimeSpan.FromMinutes(2))
                 break;
+            ThreadPoolSample.Take();
             if (history.Clock.Now - lastReport >= TimeSpan.FromSeconds(30))
             {
                 lastReport = history.Clock.Now;
-                log($"{RunClock.Format(lastReport)} {history.Operations} operations, {injector.Injected} faults");
+                log($"{RunClock.Format(lastReport)} {history.Operations} operations, {injector.Injected} faults; {ThreadPoolSample.Describe()}");
             }
         }
         await stopFaults.CancelAsync();
@@ -336,12 +354,24 @@ public static class ModelChaosRun
     /// on purpose (so the comparison is not between two zeros), then after they are finalized.
     /// </summary>
     private static async Task<GaugeReading?> GaugeAsync(NodeSet nodes, ModelRequests requests, IReadOnlyList<string> sessions,
-        IReadOnlyList<FinalRead> finals, RunsActiveGauge gauge)
+        RunsActiveGauge gauge)
     {
         int Running(IEnumerable<FinalRead> reads) =>
             reads.Count(read => read.Statuses.Select(status => status.Reply).OfType<RunnerSnapshot>().Any(snapshot => snapshot.Status == RunStatus.Running));
-        var atQuiescence = gauge.Value;
-        var runningAtQuiescence = Running(finals);
+        // The gauge and the sessions found running, read when neither moved meanwhile (a read may start a runner).
+        async Task<(long Gauge, int Running)> StableAsync(string purpose)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var before = gauge.Value;
+                var running = Running(await FinalReadsAsync(nodes, requests, sessions, purpose, records: false, everyNode: false));
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+                var after = gauge.Value;
+                var again = Running(await FinalReadsAsync(nodes, requests, sessions, purpose, records: false, everyNode: false));
+                if ((before == after && running == again) || attempt == 5) return (after, again);
+            }
+        }
+        var (atQuiescence, runningAtQuiescence) = await StableAsync("gauge (quiescence)");
 
         var held = new List<RunLease>();
         foreach (var (sessionId, index) in sessions.Take(HeldRuns).Select((id, i) => (id, i)))
@@ -357,9 +387,7 @@ public static class ModelChaosRun
                 // Counted below: the comparison is with the sessions found running, whatever was held.
             }
         }
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        var whileHeld = gauge.Value;
-        var runningWhileHeld = Running(await FinalReadsAsync(nodes, requests, sessions, "gauge (held)", records: false, everyNode: false));
+        var (whileHeld, runningWhileHeld) = await StableAsync("gauge (held)");
         foreach (var lease in held)
         {
             try
@@ -372,10 +400,7 @@ public static class ModelChaosRun
             }
             await lease.DisposeAsync();
         }
-        var settle = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (gauge.Value != 0 && DateTime.UtcNow < settle) await Task.Delay(100);
-        var afterRelease = gauge.Value;
-        var runningAfterRelease = Running(await FinalReadsAsync(nodes, requests, sessions, "gauge (released)", records: false, everyNode: false));
+        var (afterRelease, runningAfterRelease) = await StableAsync("gauge (released)");
         return new GaugeReading(atQuiescence, runningAtQuiescence, held.Count, whileHeld, runningWhileHeld, afterRelease, runningAfterRelease, gauge.Lowest);
     }
 }

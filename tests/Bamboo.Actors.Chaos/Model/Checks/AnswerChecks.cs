@@ -85,3 +85,27 @@ public sealed class ExecutorToldCheck : IModelCheck
     private static IEnumerable<ModelEntry> RunEntries(ModelRecord record, RunView run) =>
         record.BySession[run.SessionId].Where(entry => entry.RunId == run.RunId).Take(10);
 }
+
+/// <summary>
+/// Every message reaches the actor it was meant for: an actor of the harness that belongs to one session (a requester,
+/// a worker, a subscriber) never receives a reply, a signal or an event of another session. One that does was reached
+/// through a reference recorded for somebody else — an executor, a reserver or a subscriber of another session, resolved
+/// to the wrong actor.
+/// </summary>
+public sealed class ReachesItsOwnActorCheck : IModelCheck
+{
+    public string Name => "messages-reach-their-actor";
+
+    public IEnumerable<ModelViolation> Find(ModelRecord record)
+    {
+        var misdelivered = record.Entries.Where(entry => entry.Kind == OpKind.Notice &&
+                                                         entry.Purpose.StartsWith(Workload.ModelRequests.Misdelivery, StringComparison.Ordinal)).ToArray();
+        foreach (var group in misdelivered.GroupBy(entry => entry.Purpose.Split(" received ")[0]))
+        {
+            var items = group.ToArray();
+            yield return ModelViolation.Of(Name, items[0].SessionId,
+                $"{items.Length} message(s) of another session reached {group.Key[Workload.ModelRequests.Misdelivery.Length..].Trim()}: {items[0].Purpose}",
+                items.Take(6));
+        }
+    }
+}

@@ -44,6 +44,8 @@ public sealed record ModelFigures
     public required TimeSpan Duration { get; init; }
     public required int LogWarnings { get; init; }
     public required int LogErrors { get; init; }
+    public required int Stalls { get; init; }
+    public required TimeSpan LongestStall { get; init; }
 
     public int Fault(string kind) => Faults.GetValueOrDefault(kind);
 
@@ -87,6 +89,8 @@ public sealed record ModelFigures
             Duration = record.Ended,
             LogWarnings = record.LogWarnings,
             LogErrors = record.LogErrors,
+            Stalls = record.Stalls.Count,
+            LongestStall = record.Stalls.Select(stall => stall.Length).DefaultIfEmpty().Max(),
         };
     }
 
@@ -170,7 +174,7 @@ public sealed record ModelFigures
         yield return $"runs ended (as last seen): {Join(RunEndings)}";
         yield return $"subscribers: {Subscribers}, events received {EventsReceived}";
         foreach (var (kind, spread) in Recovery) yield return $"answering again after {kind}: {spread}";
-        yield return $"node logs: {LogWarnings} warnings, {LogErrors} errors";
+        yield return $"node logs: {LogWarnings} warnings, {LogErrors} errors; process stalls of 1 s or more: {Stalls} (longest {RunClock.Seconds(LongestStall)})";
         yield return Violations == 0 ? "violations: 0" : $"violations: {Violations} ({Join(ViolationsByCheck)})";
     }
 }

@@ -33,7 +33,7 @@ public static class ModelObservations
     public static IEnumerable<Activity> Activities(ModelRecord record)
     {
         var started = new Dictionary<(string, string), TimeSpan>();
-        foreach (var entry in record.Entries.OrderBy(entry => entry.End))
+        foreach (var entry in record.Entries.Where(Counts).OrderBy(entry => entry.End))
         {
             var session = entry.SessionId;
             switch (entry.Reply)
@@ -78,7 +78,7 @@ public static class ModelObservations
 
     public static IEnumerable<Ending> Endings(ModelRecord record)
     {
-        foreach (var entry in record.Entries)
+        foreach (var entry in record.Entries.Where(Counts))
         {
             var session = entry.SessionId;
             switch (entry.Reply)
@@ -111,6 +111,10 @@ public static class ModelObservations
             }
         }
     }
+
+    /// <summary>Whether an entry says something about its own session (a misdelivered message says nothing about it).</summary>
+    public static bool Counts(ModelEntry entry) =>
+        !(entry.Kind == OpKind.Notice && entry.Purpose.StartsWith(Workload.ModelRequests.Misdelivery, StringComparison.Ordinal));
 
     /// <summary>Runs queued and withdrawn before they started (their <c>execution_finished</c> ends no running run).</summary>
     public static HashSet<(string SessionId, string RunId)> QueuedRuns(ModelRecord record) =>

@@ -22,6 +22,8 @@ public static class ModelReport
                        $"final reads from {RunClock.Format(record.ReadsFrom)}");
         text.WriteLine("faults:");
         foreach (var fault in record.Faults) text.WriteLine($"  {fault.Describe()}");
+        foreach (var (at, length) in record.Stalls.Where(stall => stall.Length >= TimeSpan.FromSeconds(2)))
+            text.WriteLine($"  (the whole process stalled for {RunClock.Seconds(length)} at {RunClock.Format(at)}: timers late, heartbeats missed)");
         text.WriteLine();
         text.WriteLine(violations.Count == 0 ? "no violations" : $"{violations.Count} violations:");
         foreach (var check in violations.GroupBy(violation => violation.Check))

@@ -111,7 +111,8 @@ public sealed class OutcomeNeverContradictedCheck : IModelCheck
         {
             var entries = session.ToArray();
             // A grant: the reservation's answer, or the notice that a queued run started (which it did after the reservation was sent).
-            var grants = entries.Where(entry => entry.Reply is Reserved && entry.Outcome == Outcome.Replied && entry.Kind is OpKind.Reserve or OpKind.Notice)
+            var grants = entries.Where(entry => entry.Reply is Reserved && entry.Outcome == Outcome.Replied && entry.Kind is OpKind.Reserve or OpKind.Notice &&
+                                                ModelObservations.Counts(entry))
                 .Select(entry => (Entry: entry, RunId: ((Reserved)entry.Reply!).RunId, From: entry.Start))
                 .ToArray();
             foreach (var (grant, runId, from) in grants)

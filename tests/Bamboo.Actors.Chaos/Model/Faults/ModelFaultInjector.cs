@@ -70,6 +70,9 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
 
     public int Injected { get; private set; }
 
+    /// <summary>How many faults the fixed plan at the start has (a budget run waits for them).</summary>
+    public int Planned => Plan().Count();
+
     /// <summary>Injects faults until <paramref name="stop"/>; returns once the fault under way has healed.</summary>
     public async Task RunAsync(CancellationToken stop)
     {

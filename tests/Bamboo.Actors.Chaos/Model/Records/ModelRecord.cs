@@ -94,6 +94,9 @@ public sealed record ModelRecord
 
     public required string? LogFolder { get; init; }
 
+    /// <summary>Times the whole process stalled (timers a second or more late).</summary>
+    public IReadOnlyList<(TimeSpan At, TimeSpan Length)> Stalls { get; init; } = [];
+
     /// <summary>Entries by session, in id order.</summary>
     public ILookup<string, ModelEntry> BySession => _bySession ??= Entries.ToLookup(entry => entry.SessionId);
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
+using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Chaos.Model.Workload;
 
@@ -14,13 +15,19 @@ namespace Bamboo.Actors.Chaos.Model.Workload;
 internal sealed class Requester : ReceiveActor
 {
     public Requester(IActorRef supervisor, IRunnerCommand command, TaskCompletionSource<(object Reply, IActorRef Sender)> first,
-        Action<object, IActorRef>? later, TimeSpan lifetime)
+        Action<object, IActorRef>? later, Action<object, IActorRef> misdelivered, TimeSpan lifetime)
     {
         ReceiveAny(message =>
         {
             if (message is ReceiveTimeout)
             {
                 Context.Stop(Self);
+                return;
+            }
+            // Everything a session sends names the session: anything about another one was meant for another actor.
+            if (message is IWithSessionId about && about.SessionId != command.SessionId && message is not InvalidCommand)
+            {
+                misdelivered(message, Sender);
                 return;
             }
             if (!first.TrySetResult((message, Sender))) later?.Invoke(message, Sender);
@@ -30,8 +37,8 @@ internal sealed class Requester : ReceiveActor
     }
 
     public static Props Props(IActorRef supervisor, IRunnerCommand command, TaskCompletionSource<(object, IActorRef)> first,
-        Action<object, IActorRef>? later, TimeSpan lifetime) =>
-        Akka.Actor.Props.Create(() => new Requester(supervisor, command, first, later, lifetime));
+        Action<object, IActorRef>? later, Action<object, IActorRef> misdelivered, TimeSpan lifetime) =>
+        Akka.Actor.Props.Create(() => new Requester(supervisor, command, first, later, misdelivered, lifetime));
 }
 
 /// <summary>A run's executor actor: the stand-in of a worker process. The session watches it and signals it.</summary>

@@ -26,7 +26,9 @@ public sealed class ModelRequests(NodeSet nodes, ModelHistory history, ModelProf
         var first = new TaskCompletionSource<(object Reply, IActorRef Sender)>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            node.System.ActorOf(Requester.Props(node.Runners, command, first, later, lifetime ?? profile.AskTimeout * 3));
+            node.System.ActorOf(Requester.Props(node.Runners, command, first, later,
+                (message, sender) => Misdelivered(command.SessionId, node, $"a requester of {command.GetType().Name}", message, sender),
+                lifetime ?? profile.AskTimeout * 3));
         }
         catch (Exception exception)
         {
@@ -79,6 +81,29 @@ public sealed class ModelRequests(NodeSet nodes, ModelHistory history, ModelProf
             Id = id, Kind = OpKind.Notice, SessionId = sessionId, RunId = runId, Purpose = what, Via = Via(node), Start = Now, End = Now,
             Outcome = reply is null ? Outcome.Done : Outcome.Replied, Reply = reply, About = about,
         });
+
+    /// <summary>
+    /// An actor of the harness that belongs to session <paramref name="sessionId"/> received a message about another
+    /// session: a reference recorded for someone else (a reserver, an executor, a subscriber) reached this actor.
+    /// </summary>
+    public void Misdelivered(string sessionId, ModelNode node, string who, object message, IActorRef? sender) =>
+        History.Record(id => new ModelEntry
+        {
+            Id = id, Kind = OpKind.Notice, SessionId = sessionId, RunId = (message as RunnerReplies.Reserved)?.RunId,
+            Purpose = $"{Misdelivery} {who} of '{sessionId}' received {Describe(message)}{(sender is null ? "" : $" from {sender.Path}")}", Via = Via(node),
+            Host = sender is null ? null : nodes.LabelOf(sender.Path.Address, node), Start = Now, End = Now, Outcome = Outcome.Done, Reply = message as IRunnerReply,
+        });
+
+    /// <summary>How a notice of a misdelivered message begins.</summary>
+    public const string Misdelivery = "misdelivered:";
+
+    private static string Describe(object message) => message switch
+    {
+        IRunnerReply reply => $"{ModelEntry.Show(reply)} of '{(reply as IWithSessionId)?.SessionId}'",
+        Events.AgentEvent evt => $"{ModelEntry.Show(evt)} of '{evt.SessionId}'",
+        ExecutorSignals.CancelRun cancel => $"CancelRun({ModelEntry.Short(cancel.RunId)}, {cancel.Reason}) of '{cancel.SessionId}'",
+        _ => message.GetType().Name,
+    };
 
     public static string Via(ModelNode node) => $"{node.Label}.{node.Incarnation}";
 

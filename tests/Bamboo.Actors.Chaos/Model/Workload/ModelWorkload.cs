@@ -335,7 +335,12 @@ public sealed class ModelWorkload
         {
             try
             {
-                handle.Worker = node.System.ActorOf(WorkerActor.Props(cancel => Signalled(handle, node, cancel.Reason)));
+                handle.Worker = node.System.ActorOf(WorkerActor.Props(cancel =>
+                {
+                    if (cancel.SessionId != handle.SessionId || (handle.RunId is { } runId && cancel.RunId != runId && !handle.Queued))
+                        _requests.Misdelivered(handle.SessionId, node, $"the worker of run {ModelEntry.Short(handle.RunId)}", cancel, null);
+                    else Signalled(handle, node, cancel.Reason);
+                }));
             }
             catch (Exception exception)
             {
@@ -662,7 +667,9 @@ public sealed class ModelWorkload
         }
         catch (Exception exception)
         {
-            Record(OpKind.DisposeLease, run.SessionId, run.RunId, "lease", run.Node, "", start, Classify(exception), null, null, exception.Message);
+            // A lease whose finalize failed before rethrows that failure: nothing was sent now.
+            Record(OpKind.DisposeLease, run.SessionId, run.RunId, "lease", run.Node, "", start, finalizedBefore ? Outcome.Done : Classify(exception), null, null,
+                finalizedBefore ? $"its earlier finalize failed: {exception.Message}" : exception.Message);
             run.MarkDead(Now, "disposed");
             return;
         }
@@ -753,6 +760,11 @@ public sealed class ModelWorkload
         {
             actor = node.System.ActorOf(SubscriberActor.Props(evt =>
             {
+                if (evt.SessionId != session.Id && evt is not ReplayGap)
+                {
+                    _requests.Misdelivered(session.Id, node, "a raw subscriber", evt, null);
+                    return;
+                }
                 lock (gate)
                 {
                     if (log is null) buffered.Add((Now, evt));
