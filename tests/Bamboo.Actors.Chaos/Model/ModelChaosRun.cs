@@ -103,8 +103,8 @@ public static class ModelChaosRun
             faults.RejectProbability = 0.004;
             faults.DelayProbability = 0.02;
         }
-        var workload = new ModelWorkload(nodes, requests, sessions, profile, options.Seed);
-        var injector = new ModelFaultInjector(nodes, workload, history, store, faults, options.Seed, log);
+        var workload = new ModelWorkload(nodes, requests, sessions, profile, options.Seed, options.MaxDeadline);
+        var injector = new ModelFaultInjector(nodes, workload, history, store, faults, options.Seed, log) { Pause = options.FaultPause };
         injector.Supervise();
         faults.OnRandomFault = injected =>
         {
@@ -129,7 +129,7 @@ public static class ModelChaosRun
         }
         await nodes.WaitServingAsync(TimeSpan.FromSeconds(120));
         var quietFrom = clock.Now;
-        var quietUntil = QuietUntil(workload.Runs, history, profile, loadStopped, quietFrom, clock);
+        var quietUntil = QuietUntil(workload.Runs, profile, options.MaxDeadline, loadStopped, quietFrom, clock);
         log($"{RunClock.Format(quietFrom)} untouched until {RunClock.Format(quietUntil)} (every deadline and grace passed)");
         await Task.Delay(quietUntil - clock.Now > TimeSpan.Zero ? quietUntil - clock.Now : TimeSpan.Zero);
         await workload.SettleAsync(TimeSpan.FromSeconds(10));
@@ -208,10 +208,9 @@ public static class ModelChaosRun
 
     /// <summary>When every run the workload knows of must have ended by its deadline and grace (queued ones after the runs
     /// ahead of them), or its worker's heartbeat timeout: the end of the untouched wait.</summary>
-    private static TimeSpan QuietUntil(IReadOnlyList<RunHandle> runs, ModelHistory history, ModelProfile profile, TimeSpan loadStopped,
+    private static TimeSpan QuietUntil(IReadOnlyList<RunHandle> runs, ModelProfile profile, TimeSpan longest, TimeSpan loadStopped,
         TimeSpan quietFrom, RunClock clock)
     {
-        var longest = TimeSpan.FromSeconds(12);
         var until = loadStopped + longest + profile.DeadlineGrace + QuietMargin;
         foreach (var session in runs.GroupBy(run => run.SessionId))
         {

@@ -28,6 +28,9 @@ public sealed class ModelChaosSpecs(ITestOutputHelper output)
             Operations = Number(OperationsVariable) ?? 10_000,
             PlannedFaults = 6,
             MaxDuration = TimeSpan.FromMinutes(4),
+            // Short deadlines and pauses keep the whole spec within a few minutes; the long run uses the defaults.
+            MaxDeadline = TimeSpan.FromSeconds(8),
+            FaultPause = (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6)),
         };
         var gate = new object();
         var result = await ModelChaosRun.RunAsync(options, line =>

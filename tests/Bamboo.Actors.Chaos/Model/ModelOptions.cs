@@ -35,6 +35,12 @@ public sealed record ModelOptions
     /// <summary>Faults planned at the start that a budget run waits for (the plan has one of each kind).</summary>
     public int PlannedFaults { get; init; } = 6;
 
+    /// <summary>The longest deadline a reservation asks for (deadlines are drawn from 2 s up to this).</summary>
+    public TimeSpan MaxDeadline { get; init; } = TimeSpan.FromSeconds(12);
+
+    /// <summary>Pause between one fault healing and the next fault.</summary>
+    public (TimeSpan Min, TimeSpan Max) FaultPause { get; init; } = (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14));
+
     /// <summary>Keep the node logs and the history even without a violation.</summary>
     public bool KeepLogs { get; init; }
 

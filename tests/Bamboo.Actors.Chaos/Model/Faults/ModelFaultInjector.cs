@@ -42,7 +42,7 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
     {
         var fault = history.AddFault(new ModelFault(ModelFaultKind.Downed, node.Slot, Clock.Now));
         log($"{RunClock.Format(fault.At)} {node} terminated by itself (downed by the cluster): starting it again");
-        workload.NodeDown(node, "node downed");
+        workload.NodeDown(node, "node downed", fault.At);
         await _oneAtATime.WaitAsync();
         try
         {
@@ -165,7 +165,7 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
     private async Task CrashAsync(ModelFault fault)
     {
         var node = await nodes.CrashAsync(fault.Slot);
-        workload.NodeDown(node, "node crashed");
+        workload.NodeDown(node, "node crashed", fault.At);
         await node.Terminated.WaitAsync(TerminateBound);
         fault.TerminatedAt = Clock.Now;
         // A supervisor restarts the process after a moment, on the same address.
@@ -179,7 +179,7 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
         var node = nodes[fault.Slot]!;
         var wasFourth = nodes.Usable.Count > 3;
         await node.LeaveAsync().WaitAsync(TerminateBound);
-        workload.NodeDown(node, "node left");
+        workload.NodeDown(node, "node left", fault.At);
         fault.TerminatedAt = Clock.Now;
         // Back to three members: a fourth node leaves for good; otherwise the node comes back (a rolling restart).
         if (wasFourth && nodes.Topology == Topology.Cluster) return;

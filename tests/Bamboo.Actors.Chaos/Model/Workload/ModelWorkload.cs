@@ -36,9 +36,12 @@ public sealed class ModelWorkload
     private readonly Random _shared;
     private readonly List<Task> _background = [];
     private volatile bool _quiet;
+    private readonly TimeSpan _maxDeadline;
 
-    public ModelWorkload(NodeSet nodes, ModelRequests requests, IReadOnlyList<string> sessionIds, ModelProfile profile, int seed)
+    public ModelWorkload(NodeSet nodes, ModelRequests requests, IReadOnlyList<string> sessionIds, ModelProfile profile, int seed,
+        TimeSpan maxDeadline)
     {
+        _maxDeadline = maxDeadline;
         _nodes = nodes;
         _requests = requests;
         _history = requests.History;
@@ -77,9 +80,11 @@ public sealed class ModelWorkload
     }
 
     /// <summary>A node crashed or left: the executors living on it die with it, its subscribers are gone.</summary>
-    public void NodeDown(ModelNode node, string cause)
+    public void NodeDown(ModelNode node, string cause, TimeSpan? since = null)
     {
-        var at = Now;
+        // Executors may have died at any time from the fault's start (a leaving node stops its actors while it shuts
+        // down): the earliest is what a check may rely on.
+        var at = since ?? Now;
         foreach (var session in _sessions.Values)
         {
             RunHandle[] runs;
@@ -244,7 +249,7 @@ public sealed class ModelWorkload
             < 0.7 => ConflictPolicy.Interrupt,
             _ => ConflictPolicy.Enqueue,
         };
-        var deadline = TimeSpan.FromMilliseconds(random.Next(2_000, 12_000));
+        var deadline = TimeSpan.FromMilliseconds(random.Next(2_000, (int)_maxDeadline.TotalMilliseconds));
         var kind = random.NextDouble() switch
         {
             < 0.45 => ExecutorKind.Lease,
