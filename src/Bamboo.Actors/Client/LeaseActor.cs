@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Bamboo.Actors.Protocol;
@@ -49,7 +50,7 @@ internal sealed class LeaseActor : UntypedActor
     private readonly RunLease _lease;
     private readonly IActorRef _supervisor;
     private readonly Reserve _reserve;
-    private readonly TimeSpan _answerTimeout;
+    private readonly long _answerTimeout;
     private Phase _phase = Phase.Reserving;
     private string? _runId;
     private IActorRef? _runner;
@@ -57,15 +58,13 @@ internal sealed class LeaseActor : UntypedActor
     private bool _disposing;
     private int _attempts;
     private int _probes;
-    private ICancelable? _timer;
-    private int _timerGeneration;
 
     public LeaseActor(RunLease lease, IActorRef supervisor, Reserve reserve, TimeSpan answerTimeout)
     {
         _lease = lease;
         _supervisor = supervisor;
         _reserve = reserve;
-        _answerTimeout = answerTimeout;
+        _answerTimeout = (long)(answerTimeout.TotalSeconds * Stopwatch.Frequency);
     }
 
     public static Props Props(RunLease lease, IActorRef supervisor, Reserve reserve, TimeSpan answerTimeout) =>
@@ -81,8 +80,19 @@ internal sealed class LeaseActor : UntypedActor
         }
     }
 
-    /// <summary>No answer came in time to what <paramref name="Generation"/>'s timer was started for.</summary>
-    private sealed record Timeout(int Generation) : IDeadLetterSuppression;
+    /// <summary>
+    /// Sent by the client's sweep (<see cref="RunnerClient"/>) when <see cref="RunLease.AnswerDue"/> has passed: no
+    /// answer came in time to what this actor is waiting for. A sweep over the client's leases replaces a scheduler
+    /// registration per request, which every reservation and every finalize would otherwise pay.
+    /// </summary>
+    public sealed class AnswerOverdue : IDeadLetterSuppression
+    {
+        public static AnswerOverdue Instance { get; } = new();
+
+        private AnswerOverdue()
+        {
+        }
+    }
 
     private enum Phase
     {
@@ -106,8 +116,8 @@ internal sealed class LeaseActor : UntypedActor
     {
         switch (message)
         {
-            case Timeout timeout:
-                if (timeout.Generation == _timerGeneration) TimedOut();
+            case AnswerOverdue:
+                if (_lease.AnswerDue is var due && due != 0 && Stopwatch.GetTimestamp() >= due) TimedOut();
                 return;
             case Terminated terminated:
                 if (terminated.ActorRef.Equals(_runner)) RunnerStopped();
@@ -296,10 +306,15 @@ internal sealed class LeaseActor : UntypedActor
         Context.Stop(Self);
     }
 
+    /// <summary>
+    /// Watches the runner that answered when it lives on another node. A runner in this process never drops a run
+    /// silently: an in-memory runner that stops signals <see cref="CancelRun"/> to its executor as it goes, a durable one
+    /// keeps the run for its next incarnation, and commands reach that incarnation through the supervisor. Only a node
+    /// that is lost takes a run without a word, and only a remote runner's termination says so.
+    /// </summary>
     private IActorRef? WatchRunner()
     {
-        // Under a Tell from outside an actor the reply's sender is deadLetters: nothing to watch.
-        if (_runner is not null || Sender.IsNobody() || Sender.Equals(Context.System.DeadLetters)) return _runner;
+        if (_runner is not null || Sender.Path.Address.HasLocalScope) return _runner;
         _runner = Sender;
         Context.Watch(_runner);
         return _runner;
@@ -361,7 +376,7 @@ internal sealed class LeaseActor : UntypedActor
 
     private void TimedOut()
     {
-        _timer = null;
+        _lease.AnswerDue = 0;
         switch (_phase)
         {
             case Phase.Reserving:
@@ -383,22 +398,14 @@ internal sealed class LeaseActor : UntypedActor
         }
     }
 
-    private void StartTimer()
-    {
-        _timer?.Cancel();
-        _timer = Context.System.Scheduler.ScheduleTellOnceCancelable(_answerTimeout, Self, new Timeout(++_timerGeneration), Self);
-    }
+    /// <summary>An answer is awaited from now: the client's sweep tells this actor once the answer timeout has passed.</summary>
+    private void StartTimer() => _lease.AnswerDue = Stopwatch.GetTimestamp() + _answerTimeout;
 
-    private void StopTimer()
-    {
-        _timer?.Cancel();
-        _timer = null;
-        _timerGeneration++;
-    }
+    private void StopTimer() => _lease.AnswerDue = 0;
 
     protected override void PostStop()
     {
-        _timer?.Cancel();
+        _lease.AnswerDue = 0;
         // Stopped from outside (the actor system shuts down, or someone stopped it) before the lease had its result.
         switch (_phase)
         {

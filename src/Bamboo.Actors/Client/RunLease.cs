@@ -35,6 +35,7 @@ public sealed class RunLease : IAsyncDisposable
     private int _executorGone;
     private int _orphanFinalize;
     private int _disposed;
+    private long _answerDue;
 
     internal RunLease(RunnerClient client, string sessionId)
     {
@@ -90,6 +91,14 @@ public sealed class RunLease : IAsyncDisposable
     internal Task<LeaseStatus> Answer => _answered.Task;
 
     internal bool CancellationRequested => _cancellation.IsCancellationRequested;
+
+    /// <summary>When (<see cref="System.Diagnostics.Stopwatch"/> timestamp) the answer the executor actor awaits is
+    /// overdue; 0 when it awaits none. Written by the actor, read by the client's sweep.</summary>
+    internal long AnswerDue
+    {
+        get => Volatile.Read(ref _answerDue);
+        set => Volatile.Write(ref _answerDue, value);
+    }
 
     /// <summary>
     /// Publishes a progress event for this run (fire-and-forget; ordered). Returns false, publishing nothing, when the

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Akka;
 using Akka.Actor;
 using Bamboo.Actors.Configuration;
@@ -33,6 +34,9 @@ public sealed class RunnerClient : IRunnerClient
         Supervisor = supervisor ?? throw new ArgumentNullException(nameof(supervisor));
         Settings = settings ?? ClientSettings.Create(system);
         var grace = BambooConfig.RunnerSettings(system).ShutdownGrace;
+        var sweep = TimeSpan.FromTicks(Math.Clamp(Settings.AskTimeout.Ticks / 8, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        var sweeping = system.Scheduler.Advanced.ScheduleRepeatedlyCancelable(sweep, sweep, SweepOverdueAnswers);
+        system.WhenTerminated.ContinueWith(_ => sweeping.Cancel(), TaskScheduler.Default);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-client-drain", async () =>
         {
             await DrainAsync("shutting down", grace).ConfigureAwait(false);
@@ -47,7 +51,7 @@ public sealed class RunnerClient : IRunnerClient
     /// <returns>How many leases were still unfinished when the grace ran out.</returns>
     public async Task<int> DrainAsync(string reason, TimeSpan grace)
     {
-        var leases = _leases.Keys.ToList();
+        var leases = _leases.Select(pair => pair.Key).ToList();
         foreach (var lease in leases) lease.RequestCancel(reason);
         await Task.WhenAny(Task.WhenAll(leases.Select(lease => lease.Result)), Task.Delay(grace)).ConfigureAwait(false);
         return leases.Count(lease => !lease.Result.IsCompleted);
@@ -177,6 +181,23 @@ public sealed class RunnerClient : IRunnerClient
         catch (AskTimeoutException)
         {
             return new Unavailable(command.SessionId, NoAnswer);
+        }
+    }
+
+    /// <summary>
+    /// Tells each lease's executor actor whose awaited answer is overdue (see <see cref="LeaseActor.AnswerOverdue"/>): one
+    /// pass over the leases every eighth of the answer timeout (at most every second), instead of one scheduler
+    /// registration per request. A timeout therefore fires up to one sweep late.
+    /// </summary>
+    private void SweepOverdueAnswers()
+    {
+        if (_leases.IsEmpty) return;
+        var now = Stopwatch.GetTimestamp();
+        // The dictionary's enumerator takes no lock (its Keys would take them all, against every reservation meanwhile).
+        foreach (var (lease, _) in _leases)
+        {
+            var due = lease.AnswerDue;
+            if (due != 0 && now >= due) lease.Executor.Tell(LeaseActor.AnswerOverdue.Instance);
         }
     }
 
