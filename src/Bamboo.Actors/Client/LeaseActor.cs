@@ -19,18 +19,21 @@ namespace Bamboo.Actors.Client;
 /// <para>Phases: <c>Reserving → Active | Queued | refused</c>; <c>Queued → Active | refused</c> (and
 /// <c>Withdrawing</c> while a disposed queued lease waits for its withdrawal); <c>Active → Finalizing → Done</c>. The actor
 /// stops itself once the lease has its result: nothing it could still receive would change it.</para>
-/// <para>It watches the session runner that answered. A runner that stops while the run is active may have taken the run
-/// with it (an in-memory session) or not (a durable session's next incarnation recovers the run and watches this actor
-/// again): the actor asks the session, through the supervisor, whether the run is still its run, and fires the token
-/// only if it is not. No configuration is read: the session says.</para>
-/// <para>Every command goes to the supervisor, never to the runner's reference directly (a publish too, sent by the lease
-/// handle with this actor as its sender, so that it keeps its order with its caller's other calls): a runner that stops (hand-off,
-/// journal failure) loses whatever is sent to it afterwards, while the supervisor (or shard region) buffers commands for
-/// the session's next incarnation.</para>
+/// <para>It watches the session runner that answered when that runner lives on another node. A runner that stops there
+/// may have taken the run with it (an in-memory session; its node crashed) or not (a durable session's next incarnation
+/// recovers the run and watches this actor again): the actor asks the session, through the supervisor, whether the run
+/// is still its run, and fires the token only if it is not. No configuration is read: the session says. A runner in
+/// this process needs no watching: one that drops a run signals <see cref="CancelRun"/> as it stops.</para>
+/// <para>Every command goes to the supervisor, never to the runner's reference directly (a publish too, sent by the
+/// lease handle with this actor as its sender, so that it keeps its order with its caller's other calls): a runner that
+/// stops (hand-off, journal failure) loses whatever reaches it afterwards, while the supervisor (or shard region)
+/// buffers commands for the session's next incarnation.</para>
 /// <para>Replies carry no request id, so they are told apart by what the lease has outstanding: only the reservation
 /// before it is granted, only the finalize once it is sent. An <see cref="Unavailable"/> or <see cref="StaleRun"/> that
-/// may answer an earlier publish or cancel rather than the finalize is never taken for the finalize's answer: the
-/// finalize is sent again (it is idempotent by run id) or the reply is one the finalize cannot get.</para>
+/// may answer an earlier publish or cancel is never taken for the finalize's answer. The finalize is sent again — it is
+/// idempotent by run id, and the first answer wins — when its answer timeout passes, or at once when a remote runner
+/// stops; never at once on an <see cref="Unavailable"/>, which a leaving runner sends before it hands on the commands
+/// that waited behind its failed write.</para>
 /// </remarks>
 internal sealed class LeaseActor : UntypedActor
 {
@@ -40,9 +43,9 @@ internal sealed class LeaseActor : UntypedActor
     /// <summary>Why the token fires (and a queued lease is refused) when this actor stops before the lease ended.</summary>
     public const string ExecutorStopped = "executor stopped";
 
-    /// <summary>Finalize attempts before the lease gives up: the first, and one more per <see cref="Unavailable"/> or
-    /// runner loss seen while it is outstanding.</summary>
-    private const int FinalizeAttempts = 3;
+    /// <summary>Finalize attempts before the lease gives up: the first, and one more when the answer timeout passes
+    /// without an answer.</summary>
+    private const int FinalizeAttempts = 2;
 
     /// <summary>Questions to the session after its runner stopped, each waiting one answer timeout.</summary>
     private const int ProbeAttempts = 3;
@@ -55,6 +58,7 @@ internal sealed class LeaseActor : UntypedActor
     private string? _runId;
     private IActorRef? _runner;
     private Finalize? _finalize;
+    private string? _unrecorded;
     private bool _disposing;
     private int _attempts;
     private int _probes;
@@ -249,10 +253,12 @@ internal sealed class LeaseActor : UntypedActor
             case StaleRun stale when stale.RunId == _runId && stale.CurrentRunId != _runId:
                 End(new RunResult(_lease.SessionId, _runId, LeaseStatus.Ended, null, null, Fenced: true));
                 break;
-            // The session did not record something: the finalize, or a publish sent before it (whose runner then left
-            // and handed the finalize to its next incarnation). Sending the finalize again is safe either way.
+            // The session did not record something: the finalize, or a publish sent before it. Either way its runner
+            // leaves, handing what waited behind the write — maybe this finalize, and publishes before it — to its next
+            // incarnation, and it told this actor before it handed them on: a finalize sent again now could overtake
+            // those publishes. So the finalize is sent again only if no answer comes within the answer timeout.
             case Unavailable unavailable:
-                RetryFinalize(unavailable.Reason);
+                _unrecorded = unavailable.Reason;
                 break;
             case CancelRun cancel when cancel.RunId == _runId:
                 _lease.Cancel(cancel.Reason);
@@ -277,11 +283,11 @@ internal sealed class LeaseActor : UntypedActor
         StartTimer();
     }
 
-    private void RetryFinalize(string reason)
+    private void RetryFinalize()
     {
         if (_attempts >= FinalizeAttempts)
         {
-            End(new RunResult(_lease.SessionId, _runId, LeaseStatus.Unavailable, null, reason));
+            End(new RunResult(_lease.SessionId, _runId, LeaseStatus.Unavailable, null, _unrecorded ?? RunnerClient.NoAnswer));
             return;
         }
         _attempts++;
@@ -327,8 +333,12 @@ internal sealed class LeaseActor : UntypedActor
         _runner = null;
         switch (_phase)
         {
+            // What was in the stopped runner's mailbox is lost, maybe this finalize: it goes again, through the
+            // supervisor, behind this lease's publishes (which took that path before it). Not counted as an attempt:
+            // each of these follows a runner's death, not a silence.
             case Phase.Finalizing:
-                RetryFinalize(RunnerLost);
+                _supervisor.Tell(_finalize!, Self);
+                StartTimer();
                 break;
             case Phase.Withdrawing:
                 _supervisor.Tell(new Cancel(_lease.SessionId, _runId, "lease disposed"), Self);
@@ -383,8 +393,9 @@ internal sealed class LeaseActor : UntypedActor
                 // Abandoned: should the reservation still be granted, the session sees this actor gone and ends the run.
                 Refuse(LeaseStatus.Unavailable, null, RunnerClient.NoAnswer);
                 break;
+            // Unanswered: the finalize may have been lost in a runner that stopped (finalize is idempotent by run id).
             case Phase.Finalizing:
-                End(new RunResult(_lease.SessionId, _runId, LeaseStatus.Unavailable, null, RunnerClient.NoAnswer));
+                RetryFinalize();
                 break;
             case Phase.Withdrawing:
                 // Stopping this actor withdraws the run anyway: the session sees its executor gone.

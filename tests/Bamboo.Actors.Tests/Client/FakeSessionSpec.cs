@@ -15,7 +15,7 @@ namespace Bamboo.Actors.Tests.Client;
 public abstract class FakeSessionSpec : Akka.TestKit.Xunit2.TestKit
 {
     /// <summary>The client's answer timeout: short, so a missing answer is seen quickly.</summary>
-    protected static readonly TimeSpan AnswerTimeout = TimeSpan.FromMilliseconds(400);
+    protected static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly Config TestConfig = ConfigurationFactory.ParseString("""
         akka.loglevel = INFO

@@ -90,16 +90,36 @@ public sealed class LeaseProtocolSpecs(ITestOutputHelper output) : FakeSessionSp
     }
 
     [Fact]
-    public async Task Should_be_unavailable_when_the_finalize_goes_unanswered()
+    public async Task Should_be_unavailable_when_the_finalize_and_its_retry_go_unanswered()
     {
         var lease = await ActiveLeaseAsync();
 
         var completing = lease.CompleteAsync();
         await Session.ExpectMsgAsync<Finalize>();
+        // Once more after the answer timeout: the first may have been lost in a runner that stopped.
+        await Session.ExpectMsgAsync<Finalize>();
 
         var result = await completing.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal((LeaseStatus.Unavailable, null, RunnerClient.NoAnswer), (result.Reservation, result.Status, result.Error));
         Assert.Equal(LeaseStatus.Unavailable, lease.Status);
+    }
+
+    [Fact]
+    public async Task Should_wait_for_its_finalize_after_an_unavailable_answer_that_may_be_a_publishs()
+    {
+        var lease = await ActiveLeaseAsync();
+
+        var completing = lease.CompleteAsync();
+        await Session.ExpectMsgAsync<Finalize>();
+        var executor = Session.LastSender;
+        // The Unavailable answers a publish sent before the finalize; its runner handed the finalize on to the next one.
+        executor.Tell(new Unavailable("s1", "journal unavailable: timeout"), Runner.Ref);
+        await Session.ExpectNoMsgAsync(AnswerTimeout / 2);
+        executor.Tell(new Finalized("s1", "run-1", RunStatus.Completed), Runner.Ref);
+
+        var result = await completing;
+        Assert.Equal((LeaseStatus.Ended, RunStatus.Completed, false), (result.Reservation, result.Status, result.Fenced));
+        await Session.ExpectNoMsgAsync(AnswerTimeout * 2);
     }
 
     [Fact]
@@ -110,7 +130,7 @@ public sealed class LeaseProtocolSpecs(ITestOutputHelper output) : FakeSessionSp
         var completing = lease.CompleteAsync();
         await Session.ExpectMsgAsync<Finalize>();
         var executor = Session.LastSender;
-        // The Unavailable may answer a publish sent before the finalize, whose runner then handed the finalize on.
+        // The finalize's own write failed: no answer follows, and after the answer timeout it goes again.
         executor.Tell(new Unavailable("s1", "journal unavailable: timeout"), Runner.Ref);
         var again = await Session.ExpectMsgAsync<Finalize>();
         Assert.Equal(RunOutcome.Completed, again.Outcome);
@@ -123,12 +143,12 @@ public sealed class LeaseProtocolSpecs(ITestOutputHelper output) : FakeSessionSp
     }
 
     [Fact]
-    public async Task Should_give_up_the_finalize_after_three_unavailable_answers()
+    public async Task Should_give_up_the_finalize_when_its_retry_is_unavailable_too()
     {
         var lease = await ActiveLeaseAsync();
 
         var completing = lease.CompleteAsync();
-        for (var attempt = 0; attempt < 3; attempt++)
+        for (var attempt = 0; attempt < 2; attempt++)
         {
             await Session.ExpectMsgAsync<Finalize>();
             Session.Reply(new Unavailable("s1", "journal unavailable"));
@@ -184,6 +204,18 @@ public sealed class LeaseProtocolSpecs(ITestOutputHelper output) : FakeSessionSp
 
         await WhenCancelled(lease.CancellationToken);
         Assert.Equal("deadline exceeded", lease.CancellationReason);
+    }
+
+    [Fact]
+    public async Task Should_not_ask_the_session_when_a_runner_in_its_own_process_stops()
+    {
+        var lease = await ActiveLeaseAsync();
+
+        // A runner in this process that drops a run says so (CancelRun); a durable one keeps it for its next incarnation.
+        Sys.Stop(Runner.Ref);
+
+        await Session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.False(lease.CancellationToken.IsCancellationRequested);
     }
 
     [Fact]
