@@ -70,13 +70,16 @@ public sealed class HostedClientSpecs(ITestOutputHelper output) : BambooHostingS
     }
 
     [Fact]
-    public async Task Should_report_an_invalid_session_id_as_an_invalid_lease()
+    public async Task Should_report_an_invalid_session_id_as_a_value_everywhere()
     {
         await using var lease = await Client.ReserveAsync("bad\nid", cancellationToken: TestTimeout());
 
         Assert.Equal(LeaseStatus.Invalid, lease.Status);
         Assert.Contains("control", lease.Reason);
         Assert.IsType<InvalidCommand>(await Client.GetStatusAsync("", TestTimeout()));
+        await using var subscription = await Client.OpenSubscriptionAsync("", cancellationToken: TestTimeout());
+        Assert.Equal(SubscriptionStatus.Invalid, subscription.Status);
+        Assert.False(await subscription.WaitToReadAsync(TestTimeout()));
     }
 
     [Fact]

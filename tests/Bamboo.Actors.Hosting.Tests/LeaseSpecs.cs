@@ -113,6 +113,39 @@ public sealed class LeaseDisposalSpecs(ITestOutputHelper output) : BambooHosting
     }
 
     [Fact]
+    public async Task Should_finalize_once_when_completed_and_disposed_at_once()
+    {
+        var lease = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
+
+        var completing = lease.CompleteAsync();
+        await lease.DisposeAsync();
+
+        Assert.Equal(RunStatus.Completed, (await completing).Status);
+        Assert.Same(await completing, await lease.Result);
+        var status = await StatusAsync("s1");
+        Assert.Equal((RunStatus.Completed, lease.RunId), (status.Status, status.RunId));
+    }
+
+    [Fact]
+    public async Task Should_finalize_the_run_that_starts_while_its_queued_lease_is_disposed()
+    {
+        var active = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
+        var queued = await Client.ReserveAsync("s1", new ReserveOptions { OnConflict = ConflictPolicy.Enqueue }, TestTimeout());
+
+        // The active run ends as the queued lease is withdrawn: whichever the session sees first, no run is left running.
+        var completing = active.CompleteAsync();
+        await queued.DisposeAsync();
+        await completing;
+
+        var status = await StatusAsync("s1");
+        Assert.NotEqual(RunStatus.Running, status.Status);
+        Assert.Equal(0, status.QueueLength);
+        var result = await queued.Result;
+        Assert.True(result is { Reservation: LeaseStatus.Rejected } or { Reservation: LeaseStatus.Ended, Status: RunStatus.Cancelled },
+            result.ToString());
+    }
+
+    [Fact]
     public async Task Should_keep_the_first_outcome_when_finalized_twice()
     {
         await using var lease = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
