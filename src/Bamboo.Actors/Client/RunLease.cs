@@ -14,11 +14,11 @@ namespace Bamboo.Actors.Client;
 /// <remarks>
 /// A lease is a handle on a small executor actor passed as the reservation's executor: the session runner watches it and
 /// delivers cancellation to it wherever the session lives, which is how <see cref="CancellationToken"/> fires for a
-/// cancel issued on any node, an interrupting run, or a passed deadline. That actor owns the lease's state: every call
-/// here is a message to it, and everything read here (status, run id, reason, the token, <see cref="WhenStarted"/>,
-/// <see cref="Result"/>) is what it last decided. Disposing a lease that was never finalized finalizes it — as cancelled
-/// if its token fired, else as <c>Error("lease disposed without outcome")</c> — and withdraws a queued reservation, so no
-/// run leaks.
+/// cancel issued on any node, an interrupting run, or a passed deadline. That actor owns the lease's state: finalize,
+/// cancel and dispose are messages to it, a publish is sent on its behalf (it receives the answer), and everything read
+/// here (status, run id, reason, the token, <see cref="WhenStarted"/>, <see cref="Result"/>) is what it last decided.
+/// Disposing a lease that was never finalized finalizes it — as cancelled if its token fired, else as
+/// <c>Error("lease disposed without outcome")</c> — and withdraws a queued reservation, so no run leaks.
 /// </remarks>
 public sealed class RunLease : IAsyncDisposable
 {
