@@ -101,8 +101,10 @@ public interface IRunnerClient
     /// the first <c>MoveNextAsync</c> begins waiting. Memory is bounded: a consumer more than the configured buffer behind
     /// is resubscribed from its last sequence, so it sees a <see cref="ReplayGap"/> only if events were evicted meanwhile.
     /// When the session's runner is lost (cluster hand-off, node loss, failure) the stream goes on with the session's next
-    /// incarnation, after the last sequence read. The stream ends early, without an exception, when the subscription is
-    /// not live: <see cref="OpenSubscriptionAsync"/> tells why.
+    /// incarnation: after the last sequence delivered when that incarnation numbers on the same node (numbering never goes
+    /// backwards there), or from its first retained event when it lives on another node (an in-memory session numbers
+    /// afresh there). The stream ends early, without an exception, when the subscription is not live:
+    /// <see cref="OpenSubscriptionAsync"/> tells why.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     IAsyncEnumerable<AgentEvent> SubscribeAsync(string sessionId, long? afterSequence = null, CancellationToken cancellationToken = default);

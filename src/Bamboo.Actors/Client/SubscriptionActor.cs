@@ -17,9 +17,11 @@ namespace Bamboo.Actors.Client;
 /// <para>Phases: <c>Subscribing → Live</c>; <c>Live → Paused</c> when the channel is full (unsubscribed, waiting until the
 /// reader has read half of it), <c>Paused → Subscribing</c>; <c>Live → Subscribing</c> when the runner stops; and
 /// <c>Subscribing → Ended</c> (<see cref="SubscriptionStatus.Unavailable"/>) after <see cref="Attempts"/> unanswered
-/// subscriptions. The cursor is kept across a runner's loss: sequences of a session never go backwards (a durable
-/// session keeps its numbering in the journal; an in-memory one numbers above its supervisor's floor), and a cursor
-/// beyond what a new incarnation has numbered replays all it retains.</para>
+/// subscriptions. The cursor is kept across a runner's loss while the session stays on one node: there its sequences
+/// never go backwards (a durable session keeps its numbering in the journal; an in-memory one numbers above its node's
+/// floor), and a cursor beyond what a new incarnation has numbered replays all it retains. An answer from a runner on
+/// another node than the one that numbered the cursor may come from a numbering that started lower (an in-memory session
+/// that moved): then it subscribes again from the first retained event, without the reader's events reported as a gap.</para>
 /// <para>An event of the runner it is subscribed to whose sequence is not above the cursor is dropped: a subscription
 /// answered twice (a retry crossing a late answer) replays twice.</para>
 /// </remarks>
@@ -39,6 +41,7 @@ internal sealed class SubscriptionActor : UntypedActor
     private long? _cursor;
     private IActorRef? _runner;
     private IActorRef? _cursorRunner;
+    private long? _rebasedFrom;
     private Phase _phase = Phase.Subscribing;
     private bool _wroteSinceSubscribed;
     private bool _unsubscribed;
@@ -93,13 +96,19 @@ internal sealed class SubscriptionActor : UntypedActor
             case Subscribed subscribed when _phase == Phase.Subscribing:
                 StopTimer();
                 _attempts = 0;
-                _phase = Phase.Live;
-                _wroteSinceSubscribed = false;
                 if (!Sender.Equals(_runner))
                 {
+                    if (_runner is not null) Context.Unwatch(_runner);
                     _runner = Sender;
                     Context.Watch(_runner);
                 }
+                if (NumberedElsewhere())
+                {
+                    Rebase();
+                    break;
+                }
+                _phase = Phase.Live;
+                _wroteSinceSubscribed = false;
                 _subscription.Opened(subscribed.LastSequence);
                 break;
             case InvalidCommand invalid:
@@ -129,10 +138,38 @@ internal sealed class SubscriptionActor : UntypedActor
         }
     }
 
+    /// <summary>
+    /// Whether the session's runner that answered lives on another node than the one that numbered the cursor. A
+    /// session's numbering never goes backwards on one node (an in-memory session numbers above its node's floor, a
+    /// durable one above its journal's), but an in-memory session that moved to another node numbers above that node's
+    /// floor, maybe below the cursor: the cursor then says nothing about the new numbering.
+    /// </summary>
+    private bool NumberedElsewhere() =>
+        _cursor > 0 && _cursorRunner is not null && !_cursorRunner.Path.Address.Equals(Sender.Path.Address);
+
+    /// <summary>Subscribes again from the first event the session retains; what the reader already has (up to the old
+    /// cursor) is not reported missing.</summary>
+    private void Rebase()
+    {
+        _rebasedFrom = _cursor;
+        _cursor = 0;
+        _cursorRunner = _runner;
+        Subscribe();
+    }
+
     private void Deliver(AgentEvent evt)
     {
         // Only the subscription in force delivers: events still on their way from one given up are replayed after the cursor.
         if (_phase != Phase.Live || !Sender.Equals(_runner)) return;
+        if (_rebasedFrom is { } had)
+        {
+            _rebasedFrom = null;
+            if (evt is ReplayGap before && before.FromSequence <= had)
+            {
+                if (before.ToSequence <= had) return;
+                evt = before with { FromSequence = had + 1 };
+            }
+        }
         var gap = evt is ReplayGap;
         var sequence = gap ? ((ReplayGap)evt).ToSequence : evt.Sequence;
         if (_cursor is { } cursor && sequence <= cursor && Sender.Equals(_cursorRunner)) return;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Bamboo.Actors.Client;
+using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Tests.Serialization;
 using Xunit.Abstractions;
@@ -11,11 +12,12 @@ using static Bamboo.Actors.Protocol.RunnerReplies;
 namespace Bamboo.Actors.Tests.Client;
 
 /// <summary>
-/// A lease whose session runner lives on another node (two ActorSystems over Akka.Remote; the spec plays the session in
-/// this one, the client runs in the other). When that runner stops, the lease does not guess from configuration what
-/// became of its run: it asks the session, and keeps running only if the session still has the run.
+/// Leases and subscriptions whose session runner lives on another node (two ActorSystems over Akka.Remote; the spec
+/// plays the session in this one, the client runs in the other). When that runner stops, the client does not guess from
+/// configuration what became of the run or of the numbering: the lease asks the session, and keeps running only if the
+/// session still has the run; the subscription keeps its cursor only while the numbering comes from the same node.
 /// </summary>
-public sealed class RemoteRunnerLeaseSpecs : Akka.TestKit.Xunit2.TestKit
+public sealed class RemoteRunnerClientSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly Config RemoteConfig = ConfigurationFactory.ParseString("""
         akka.test.single-expect-default = 10s
@@ -28,7 +30,7 @@ public sealed class RemoteRunnerLeaseSpecs : Akka.TestKit.Xunit2.TestKit
     private readonly TestProbe _session;
     private readonly RunnerClient _client;
 
-    public RemoteRunnerLeaseSpecs(ITestOutputHelper output) : base(RemoteConfig, "Session", output)
+    public RemoteRunnerClientSpecs(ITestOutputHelper output) : base(RemoteConfig, "Session", output)
     {
         _session = CreateTestProbe("supervisor");
         _clientSystem = ActorSystem.Create("Client", RemoteConfig);
@@ -127,6 +129,74 @@ public sealed class RemoteRunnerLeaseSpecs : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(LeaseStatus.Rejected, await lease.WhenStarted.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(LeaseActor.RunnerLost, lease.Reason);
+    }
+
+    [Fact]
+    public async Task Should_keep_the_subscriptions_cursor_when_the_next_runner_is_on_the_same_node()
+    {
+        var (subscription, subscriber, runner) = await OpenSubscriptionAsync();
+
+        Sys.Stop(runner.Ref);
+        var again = await _session.ExpectMsgAsync<Subscribe>();
+        Assert.Equal(3, again.AfterSequence);
+        var next = CreateTestProbe();
+        subscriber.Tell(new Subscribed("s1", 3), next.Ref);
+        Send(subscriber, next, 4);
+
+        Assert.Equal([4L], await Read(subscription, 1));
+        await _session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Should_read_the_sessions_new_numbering_from_its_start_when_the_next_runner_is_on_another_node()
+    {
+        var (subscription, subscriber, runner) = await OpenSubscriptionAsync();
+
+        Sys.Stop(runner.Ref);
+        await _session.ExpectMsgAsync<Subscribe>();
+        // The session moved to the client's own node, an in-memory one numbering afresh: 1 and 2 there are new events.
+        var elsewhere = CreateTestProbe(_clientSystem);
+        subscriber = ((ExtendedActorSystem)_clientSystem).Provider.ResolveActorRef(subscriber.Path);
+        subscriber.Tell(new Subscribed("s1", 2), elsewhere.Ref);
+        Send(subscriber, elsewhere, 1, 2);
+        var rebased = await _session.ExpectMsgAsync<Subscribe>();
+        Assert.Equal(0, rebased.AfterSequence);
+        subscriber.Tell(new Subscribed("s1", 2), elsewhere.Ref);
+        // Its replay from the start: a gap for numbers it never used up to the old cursor is not the reader's loss.
+        subscriber.Tell(new ReplayGap(1, 1) { SessionId = "s1", RunId = "run-2" }, elsewhere.Ref);
+        Send(subscriber, elsewhere, 2, 3);
+
+        Assert.Equal([2L, 3], await Read(subscription, 2));
+    }
+
+    private async Task<(IEventSubscription Subscription, IActorRef Subscriber, TestProbe Runner)> OpenSubscriptionAsync()
+    {
+        var runner = CreateTestProbe();
+        var opening = _client.OpenSubscriptionAsync("s1");
+        var subscribe = await _session.ExpectMsgAsync<Subscribe>();
+        subscribe.Subscriber.Tell(new Subscribed("s1", 0), runner.Ref);
+        var subscription = await opening;
+        Send(subscribe.Subscriber, runner, 1, 2, 3);
+        Assert.Equal([1L, 2, 3], await Read(subscription, 3));
+        return (subscription, subscribe.Subscriber, runner);
+    }
+
+    private static void Send(IActorRef subscriber, TestProbe runner, params long[] sequences)
+    {
+        foreach (var sequence in sequences)
+            subscriber.Tell(new TokenDelta($"t{sequence}") { SessionId = "s1", RunId = "run-1", Sequence = sequence }, runner.Ref);
+    }
+
+    private static async Task<List<long>> Read(IEventSubscription subscription, int count)
+    {
+        var read = new List<long>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await foreach (var evt in subscription.ReadAllAsync(timeout.Token))
+        {
+            read.Add(evt.Sequence);
+            if (read.Count == count) break;
+        }
+        return read;
     }
 
     private async Task<RunLease> ActiveLeaseAsync(TestProbe runner)
