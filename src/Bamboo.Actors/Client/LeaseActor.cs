@@ -414,6 +414,24 @@ internal sealed class LeaseActor : UntypedActor
 
     private void StopTimer() => _lease.AnswerDue = 0;
 
+    /// <summary>
+    /// A failure stops the actor instead of restarting it: a restart would start from nothing and reserve again. It
+    /// leaves as if stopped from outside (see <see cref="PostStop"/>), with the state it had.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception exception)
+        {
+            Context.GetLogger().Error(exception, "The lease of session {0} failed on {1} and stops", _lease.SessionId, message.GetType().Name);
+            Context.Stop(Self);
+            return true;
+        }
+    }
+
     protected override void PostStop()
     {
         _lease.AnswerDue = 0;

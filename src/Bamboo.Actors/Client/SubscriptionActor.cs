@@ -232,6 +232,22 @@ internal sealed class SubscriptionActor : UntypedActor
         _timerGeneration++;
     }
 
+    /// <summary>A failure stops the actor instead of restarting it: a restart would subscribe again from the first
+    /// cursor, and deliver again what the reader already has.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception exception)
+        {
+            Context.GetLogger().Error(exception, "A subscription to session {0} failed on {1} and stops", SessionId, message.GetType().Name);
+            Context.Stop(Self);
+            return true;
+        }
+    }
+
     protected override void PostStop()
     {
         _timer?.Cancel();
