@@ -72,6 +72,8 @@ public static class BambooServer
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(BambooMetrics.MeterName)
+            // The runtime's own instruments (GC heap after the last collection, working set, threads, lock contention).
+            .AddMeter("System.Runtime")
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
     }
