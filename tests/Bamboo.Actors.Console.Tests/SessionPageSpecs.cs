@@ -1,0 +1,56 @@
+using Bamboo.Actors.Server.Tests;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Bamboo.Actors.Console.Tests;
+
+[Collection(BrowserCollection.Name)]
+public sealed class SessionPageSpecs(ConsoleBrowser browser, ConsoleServerFixture fixture) : IClassFixture<ConsoleServerFixture>
+{
+    private RunningServer Server => fixture.Server;
+
+    [SkippableFact]
+    public async Task Should_show_running_then_cancelled_for_a_sleep_run_started_and_cancelled_from_the_page()
+    {
+        browser.Require();
+        var sessionId = $"ops/sleep {Guid.NewGuid().ToString("N")[..6]} 🎋";
+        await using var console = await ConsolePage.OpenAsync(browser, Server.BaseAddress);
+        var page = console.Page;
+        await console.GotoAsync("#/sessions/" + Uri.EscapeDataString(sessionId));
+        await Expect(page.Locator("#session-id")).ToHaveTextAsync(sessionId);
+        Assert.Contains(sessionId, await page.TitleAsync());
+        await Expect(page.Locator("#stream-status")).ToHaveAttributeAsync("data-state", "live");
+
+        // Start a sleep run from the page: the dialog shows the request, the answer is the API's.
+        await page.SelectOptionAsync("#session-run-agent", "sleep");
+        await page.FillAsync("#session-run-duration", "60000");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start run…" }).ClickAsync();
+        var dialog = page.Locator("dialog[open]");
+        await Expect(dialog).ToContainTextAsync("\"agent\": \"sleep\"");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Start run", Exact = true }).ClickAsync();
+        var started = page.Locator("[data-answer=start]");
+        await Expect(started).ToHaveAttributeAsync("data-status", "202");
+        await Expect(started).ToContainTextAsync("\"status\": \"running\"");
+        await Expect(page.Locator("#session-status")).ToHaveTextAsync("running");
+        await Expect(page.Locator("article.run-group")).ToHaveAttributeAsync("data-status", "running");
+
+        // Cancel it with a reason.
+        await page.Locator("#cancel-run").ClickAsync();
+        dialog = page.Locator("dialog[open]");
+        await dialog.Locator("#dialog-reason").FillAsync("operator spec");
+        await Expect(dialog).ToContainTextAsync("\"reason\": \"operator spec\"");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel run", Exact = true }).ClickAsync();
+        var cancelled = page.Locator("[data-answer=cancel]");
+        await Expect(cancelled).ToHaveAttributeAsync("data-status", "202");
+        await Expect(cancelled).ToContainTextAsync("cancelling");
+
+        await Expect(page.Locator("#session-status")).ToHaveTextAsync("cancelled");
+        await Expect(page.Locator("article.run-group")).ToHaveAttributeAsync("data-status", "cancelled");
+        await Expect(page.Locator("li[data-type=run_cancelling]")).ToContainTextAsync("operator spec");
+        Assert.Equal("cancelled", (await Server.WaitForStatusAsync(sessionId, "cancelled")).GetProperty("status").GetString());
+
+        // A second cancel is refused by the API, and the page says so.
+        Assert.True(await page.Locator("#cancel-run").IsDisabledAsync());
+        console.AssertNoProblems();
+    }
+}
