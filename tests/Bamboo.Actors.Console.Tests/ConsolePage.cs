@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Bamboo.Actors.Console.Tests;
@@ -100,6 +102,18 @@ public sealed class ConsolePage : IAsyncDisposable
 
     /// <summary>Fails with every problem the browser reported.</summary>
     public void AssertNoProblems() => Assert.True(_problems.IsEmpty, "the browser reported problems:\n" + string.Join("\n", _problems));
+
+    /// <summary>Runs axe-core's WCAG 2.1 A and AA rules on the page as it is, and fails with every violation.</summary>
+    public async Task AssertAccessibleAsync()
+    {
+        var result = await Page.RunAxe(new AxeRunOptions
+        {
+            RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+        });
+        var violations = result.Violations.Select(violation =>
+            $"{violation.Id} ({violation.Impact}): {violation.Help} at {string.Join(", ", violation.Nodes.Select(node => node.Target.ToString()))}");
+        Assert.True(result.Violations.Length == 0, "accessibility violations:\n" + string.Join("\n", violations));
+    }
 
     /// <summary>Saves a screenshot of the page (see <see cref="Screenshots"/>).</summary>
     public Task ScreenshotAsync(string name) =>

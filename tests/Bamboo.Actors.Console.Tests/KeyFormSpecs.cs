@@ -33,6 +33,7 @@ public sealed class KeyFormSpecs(ConsoleBrowser browser, KeyServerFixture fixtur
         await Expect(error).ToContainTextAsync("401");
         await Expect(error).ToContainTextAsync("unauthorized");
         await Expect(page.Locator("#nav")).ToBeHiddenAsync();
+        await console.AssertAccessibleAsync();
 
         // The right key opens the console; its event streams authenticate with the HttpOnly cookie.
         await page.GetByLabel("API key", new() { Exact = true }).FillAsync(KeyServerFixture.Key);
