@@ -26,3 +26,11 @@ public sealed class KeyServerFixture : ConsoleServerFixture
 
     protected override string[] Settings => [$"--Bamboo:ApiKey={Key}"];
 }
+
+/// <summary>A server that retains only a few events per session, so a late reader meets a replay gap.</summary>
+public sealed class ShortRetentionServerFixture : ConsoleServerFixture
+{
+    public const int Retention = 5;
+
+    protected override string[] Settings => [$"--Bamboo:EventRetention={Retention}"];
+}

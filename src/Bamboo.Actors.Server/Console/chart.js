@@ -1,8 +1,8 @@
 // A small time-series chart in SVG: one line per series over the minutes of the last hour.
 import { svg, h } from './dom.js';
 
-const WIDTH = 720;
-const HEIGHT = 200;
+const WIDTH = 1100;
+const HEIGHT = 240;
 const PAD = { left: 34, right: 10, top: 10, bottom: 24 };
 
 /**
