@@ -113,7 +113,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 break;
             case RunnerTimers.IdleCheck:
                 // While facts are being written the session is not idle, whatever its memory already says.
-                if (_shell.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
+                if (_shell.Passivation.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
                 break;
             default:
                 if (_persistingFor is not null) Stash.Stash();
@@ -126,7 +126,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private void Passivating(object message)
     {
         if (message is SessionRunner.Stop) Context.Stop(Self);
-        else _shell.HandBack(message, Sender);
+        else _shell.Passivation.HandBack(message, Sender);
     }
 
     /// <summary>
@@ -201,7 +201,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private void LeaveWithWaitingCommands()
     {
         foreach (var waiting in Stash.ClearStash())
-            _shell.HandBack(waiting.Message, waiting.Sender);
+            _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         Become(Passivating);
         Context.Stop(Self);
     }
@@ -241,9 +241,9 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        // The journal's replay filter is set to fail (not to discard an old writer's facts silently): a session whose
-        // journal holds interleaved writers does not start, rather than start from a history with acknowledged facts
-        // dropped. With the shard lease that cannot happen; if it does, it needs an operator, so it is loud.
+        // A journal whose replay filter fails a replay that shows interleaved writers (journals that record a writer per
+        // incarnation; the SQL journal records one per process and runs without the filter) leaves the session
+        // unrecovered rather than started from a history with acknowledged facts dropped: loud, for an operator.
         if (JournalConflicts.IsWriterConflict(reason))
         {
             BambooMetrics.JournalWriterConflicts.Add(1);
@@ -275,9 +275,9 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     {
         (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
         _persistingFor = null;
-        _shell.LeaveAfterFailure();
+        _shell.Passivation.LeaveAfterFailure();
         foreach (var waiting in Stash.ClearStash())
-            _shell.HandBack(waiting.Message, waiting.Sender);
+            _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         Become(Passivating);
     }
 }

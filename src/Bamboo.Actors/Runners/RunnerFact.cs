@@ -72,7 +72,15 @@ public sealed record RunRequest(
     string? Input = null,
     string? IdempotencyKey = null,
     string? RequestDigest = null,
-    TimeSpan? HeartbeatTimeout = null);
+    TimeSpan? HeartbeatTimeout = null)
+{
+    /// <summary>What <paramref name="reserve"/> asks for, received at <paramref name="now"/>.</summary>
+    public static RunRequest Of(RunnerCommands.Reserve reserve, DateTimeOffset now) => new(now, reserve.OnConflict, reserve.Agent, reserve.Input,
+        reserve.IdempotencyKey,
+        reserve.IdempotencyKey is null ? null
+            : RunnerState<Akka.Actor.IActorRef>.RequestDigest(reserve.OnConflict, reserve.Deadline, reserve.Agent, reserve.Input, reserve.HeartbeatTimeout),
+        reserve.HeartbeatTimeout);
+}
 
 /// <summary>Who asked for a run's cancellation (<see cref="RunnerFact{TRef}.CancelRequested.By"/>).</summary>
 public static class CancelSources

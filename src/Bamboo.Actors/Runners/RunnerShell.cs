@@ -1,8 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.Event;
 using Bamboo.Actors.Protocol;
-using Bamboo.Actors.Sharding;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 
 namespace Bamboo.Actors.Runners;
@@ -27,9 +25,13 @@ internal sealed class RunnerShell
         _timers = new RunnerTimers(context, settings.IdleTimeout);
         _observer = new RunnerObserver(context.GetLogger(), state.SessionId);
         State = state;
+        Passivation = new RunnerPassivation(context, settings, state, _timers);
     }
 
     public RunnerState<IActorRef> State { get; }
+
+    /// <summary>How this runner leaves: idle, after a failure, handing back what arrives meanwhile.</summary>
+    public RunnerPassivation Passivation { get; }
 
     private IActorRef Sender => _context.Sender;
 
@@ -90,39 +92,6 @@ internal sealed class RunnerShell
     }
 
     /// <summary>
-    /// An idle check arrived. When the session has been idle for the whole idle timeout, asks the parent (supervisor or
-    /// shard) to stop this runner and returns true: until the stop arrives, the actor hands commands back
-    /// (<see cref="HandBack"/>). A <paramref name="busy"/> or non-idle session gets a fresh check once it is idle.
-    /// </summary>
-    public bool IdleCheckFired(bool busy)
-    {
-        if (busy || !State.IsIdle)
-        {
-            _timers.IdleCheckSkipped();
-            return false;
-        }
-        if (!_timers.IdleCheckFired()) return false;
-        _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
-        return true;
-    }
-
-    /// <summary>Asks the parent to stop this runner although it is not idle (its memory can no longer be trusted).</summary>
-    public void LeaveAfterFailure() => _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
-
-    /// <summary>
-    /// Hands <paramref name="message"/>, if it is a command, back on behalf of <paramref name="sender"/> to whoever
-    /// delivers it to the session's next incarnation: the shard region when sharded (it buffers while a shard is handed
-    /// off and follows the session to its new node; the shard itself drops messages during a hand-off), else the parent
-    /// supervisor (it buffers for a passivating child). Anything else is dropped.
-    /// </summary>
-    public void HandBack(object message, IActorRef sender)
-    {
-        if (message is not IRunnerCommand command) return;
-        var target = _settings.Sharded ? ClusterSharding.Get(_context.System).ShardRegion(BambooSharding.TypeName) : _context.Parent;
-        target.Tell(command, sender);
-    }
-
-    /// <summary>
     /// The actor stopped. An in-memory runner (<paramref name="abandon"/>) that still had a run ends it and tells its
     /// executor and queued reservers, so no run is left running with nobody to end it; a durable runner keeps it, and the
     /// next incarnation recovers it.
@@ -147,10 +116,7 @@ internal sealed class RunnerShell
         // Under a plain Tell from outside an actor the sender is deadLetters: nobody to notify later.
         var reserver = Sender.IsNobody() || Equals(Sender, _context.System.DeadLetters) ? null : Sender;
         var now = Now;
-        var digest = command.IdempotencyKey is null ? null
-            : RunnerState<IActorRef>.RequestDigest(command.OnConflict, command.Deadline, command.Agent, command.Input, command.HeartbeatTimeout);
-        var request = new RunRequest(now, command.OnConflict, command.Agent, command.Input, command.IdempotencyKey, digest, command.HeartbeatTimeout);
-        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, now, request);
+        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, now, RunRequest.Of(command, now));
         _observer.Reserved(command.OnConflict, conflict, decision.Reply);
         return decision;
     }

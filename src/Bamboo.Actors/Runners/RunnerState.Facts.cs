@@ -22,22 +22,13 @@ public sealed partial class RunnerState<TRef>
         {
             case RunnerFact<TRef>.RunStarted started:
                 _queue.RemoveAll(queued => queued.RunId == started.RunId);
+                ForgetRun();
                 Status = RunStatus.Running;
                 RunId = started.RunId;
                 Request = started.Request;
                 StartedAt = started.StartedAt;
-                CompletedAt = null;
-                Error = null;
-                Output = null;
-                CancelRequested = false;
-                CancelReason = null;
-                CancelledBy = null;
                 Executor = started.Executor;
                 DeadlineAt = started.DeadlineAt;
-                RoundCount = 0;
-                LastToolName = null;
-                LastToolPhase = null;
-                _executorRecovered = false;
                 _log.RunStarted(started.StartedAt);
                 Remember(started.RunId, started.Request, queuePosition: 0);
                 derived = Stamp(new ExecutionStarted(), started.RunId, started.Sequence, started.StartedAt);
@@ -83,6 +74,27 @@ public sealed partial class RunnerState<TRef>
         }
         if (derived is not null) _log.Add(derived);
         return derived;
+    }
+
+    /// <summary>Nothing of the previous run is kept in the current run's fields (its record lives on in the read model).</summary>
+    private void ForgetRun()
+    {
+        Status = RunStatus.Pending;
+        RunId = null;
+        Request = null;
+        StartedAt = null;
+        CompletedAt = null;
+        Error = null;
+        Output = null;
+        CancelRequested = false;
+        CancelReason = null;
+        CancelledBy = null;
+        Executor = null;
+        DeadlineAt = null;
+        RoundCount = 0;
+        LastToolName = null;
+        LastToolPhase = null;
+        _executorRecovered = false;
     }
 
     /// <summary>An executor's event changes the run's diagnostics and is retained for replay (once: an event recorded

@@ -45,21 +45,7 @@ public sealed partial class RunnerState<TRef>
 
     private void Purge()
     {
-        Status = RunStatus.Pending;
-        RunId = null;
-        Request = null;
-        StartedAt = null;
-        CompletedAt = null;
-        Error = null;
-        Output = null;
-        CancelRequested = false;
-        CancelReason = null;
-        CancelledBy = null;
-        Executor = null;
-        DeadlineAt = null;
-        RoundCount = 0;
-        LastToolName = null;
-        LastToolPhase = null;
+        ForgetRun();
         _starts = null;
         _log.Clear();
     }
