@@ -1,7 +1,8 @@
 // Actions that change state: each one is confirmed in a dialog that shows the exact request, and its answer —
 // success or error, as the API said it — is shown next to the control that sent it.
 import { request, statusLine, sessionPath } from './api.js';
-import { h, replace, announce } from './dom.js';
+import { h, replace, announce, append } from './dom.js';
+import { sessionHref } from './routes.js';
 
 /**
  * Asks for confirmation. `fields` are extra inputs shown in the dialog (e.g. a cancel reason); `describe(values)`
@@ -123,6 +124,7 @@ export function demoRunForm({ sessionId = null, idPrefix, onAnswer }) {
     const result = await request('POST', path, body);
     submit.disabled = false;
     showAnswer(answer, result, 'Start run');
+    if (sessionId === null && result.ok) append(answer, [h('a', { href: sessionHref(target) }, `Open session ${target}`)]);
     onAnswer?.(result, target);
   });
   return form;
