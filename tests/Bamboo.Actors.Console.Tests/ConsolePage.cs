@@ -116,8 +116,8 @@ public sealed class ConsolePage : IAsyncDisposable
     }
 
     /// <summary>Saves a screenshot of the page (see <see cref="Screenshots"/>).</summary>
-    public Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshots.PathOf(name), FullPage = false });
+    public Task ScreenshotAsync(string name, bool fullPage = false) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshots.PathOf(name), FullPage = fullPage });
 
     public async ValueTask DisposeAsync()
     {

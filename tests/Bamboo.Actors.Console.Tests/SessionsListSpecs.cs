@@ -29,7 +29,7 @@ public sealed class SessionsListSpecs(ConsoleBrowser browser, ConsoleServerFixtu
 
         var sessionId = $"ops/{tag} new session 🎋";
         var row = page.Locator("#sessions-table tbody tr", new() { Has = page.GetByRole(AriaRole.Link, new() { Name = sessionId, Exact = true }) });
-        await Server.StartRunAsync(sessionId, """{"agent":"echo","input":"hello"}""");
+        await Server.StartRunAsync(sessionId, """{"agent":"echo","input":"Bamboo streams this answer back to you, token by token."}""");
         var clock = Stopwatch.StartNew();
         await Expect(row).ToBeVisibleAsync(new() { Timeout = 2_000 });
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"shown after {clock.Elapsed}");
@@ -45,6 +45,7 @@ public sealed class SessionsListSpecs(ConsoleBrowser browser, ConsoleServerFixtu
 
         await Expect(page.Locator("#sessions-table tbody tr", new() { HasText = $"research-{tag}" })).ToContainTextAsync("running");
         await Expect(page.Locator("#sessions-table tbody tr", new() { HasText = $"billing {tag}" })).ToContainTextAsync("error");
+        await console.AssertAccessibleAsync();
         await console.ScreenshotAsync("sessions");
 
         // The status filter.
@@ -64,6 +65,21 @@ public sealed class SessionsListSpecs(ConsoleBrowser browser, ConsoleServerFixtu
         Assert.Contains(sessionId, await page.TitleAsync());
         await Expect(page.Locator("#session-status")).ToHaveTextAsync("completed");
         await Expect(page.Locator("#runs-table tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".run-text")).ToHaveTextAsync("Bamboo streams this answer back to you, token by token.");
+        await console.AssertAccessibleAsync();
+        await console.ScreenshotAsync("session", fullPage: true);
+        await page.SetViewportSizeAsync(390, 844);
+        await console.AssertAccessibleAsync();
+        await console.ScreenshotAsync("session-phone");
+        await page.SetViewportSizeAsync(1280, 800);
+
+        // The overview: runs of the last hour, this server alone.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Expect(page.Locator("#runs-started .value")).Not.ToHaveTextAsync("0");
+        await Expect(page.Locator("svg.chart polyline")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#cluster-title")).ToHaveTextAsync("Cluster");
+        await console.AssertAccessibleAsync();
+        await console.ScreenshotAsync("overview");
         console.AssertNoProblems();
     }
 }

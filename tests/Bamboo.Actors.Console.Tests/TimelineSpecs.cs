@@ -49,11 +49,6 @@ public sealed class TimelineSpecs(ConsoleBrowser browser, ConsoleServerFixture f
         // The tool call is a span on the run's time axis.
         await Expect(page.Locator("article.run-group rect.tool-span")).ToHaveCountAsync(1);
 
-        await page.Locator("#timeline").ScrollIntoViewIfNeededAsync();
-        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-        await console.ScreenshotAsync("session");
-        await page.SetViewportSizeAsync(390, 844);
-        await console.ScreenshotAsync("session-phone");
         console.AssertNoProblems();
     }
 }
