@@ -13,7 +13,7 @@ public sealed class ConsolePage : IAsyncDisposable
 {
     private readonly ConcurrentQueue<string> _problems = new();
     private readonly ConcurrentQueue<(DateTimeOffset At, string Method, string Url)> _requests = new();
-    private readonly HashSet<string> _expected = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<Func<string, bool>> _expected = new();
 
     private ConsolePage(IBrowserContext context, IPage page, Uri baseAddress)
     {
@@ -23,7 +23,7 @@ public sealed class ConsolePage : IAsyncDisposable
         page.PageError += (_, error) => _problems.Enqueue($"page error: {error}");
         page.Console += (_, message) =>
         {
-            if (message.Type is "error" or "warning") Report($"console {message.Type}: {message.Text}");
+            if (message.Type is "error" or "warning") Report($"console {message.Type}: {message.Text} at {message.Location}");
         };
         page.Request += (_, request) => _requests.Enqueue((DateTimeOffset.UtcNow, request.Method, request.Url));
         page.RequestFailed += (_, request) =>
@@ -77,7 +77,10 @@ public sealed class ConsolePage : IAsyncDisposable
     }
 
     /// <summary>A problem the test provokes on purpose: part of its report ("HTTP 401 POST /auth/session", a console message).</summary>
-    public void Expect(string problem) => _expected.Add(problem);
+    public void Expect(string problem) => _expected.Enqueue(text => text.Contains(problem, StringComparison.Ordinal));
+
+    /// <summary>Problems the test provokes on purpose, when a substring cannot say which.</summary>
+    public void Expect(Func<string, bool> problem) => _expected.Enqueue(problem);
 
     /// <summary>
     /// Takes the network away from the page: the browser goes offline (new requests fail) and <paramref name="proxy"/>,
@@ -127,7 +130,7 @@ public sealed class ConsolePage : IAsyncDisposable
 
     private void Report(string problem)
     {
-        if (!_expected.Any(problem.Contains)) _problems.Enqueue(problem);
+        if (!_expected.Any(expected => expected(problem))) _problems.Enqueue(problem);
     }
 
     private static bool IsEventStream(string url) => new Uri(url).AbsolutePath.EndsWith("/events", StringComparison.Ordinal);

@@ -15,6 +15,7 @@ public sealed class KeyFormSpecs(ConsoleBrowser browser, KeyServerFixture fixtur
     {
         browser.Require();
         await using var console = await ConsolePage.OpenAsync(browser, Server.BaseAddress);
+        await QueryApi.ExpectAbsenceAsync(console, Server, KeyServerFixture.Key);
         var page = console.Page;
         console.Expect("HTTP 401 POST /auth/session");
         console.Expect("status of 401");

@@ -18,6 +18,7 @@ public sealed class ReplayGapSpecs(ConsoleBrowser browser, ShortRetentionServerF
         var last = finished.GetProperty("lastSequence").GetInt64();
 
         await using var console = await ConsolePage.OpenAsync(browser, Server.BaseAddress);
+        await QueryApi.ExpectAbsenceAsync(console, Server);
         await console.GotoAsync("#/sessions/" + Uri.EscapeDataString(sessionId));
 
         // The page asks for everything after 0; the server kept the last few: the rest is a gap, said as such.

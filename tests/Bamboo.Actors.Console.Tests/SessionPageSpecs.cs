@@ -15,6 +15,7 @@ public sealed class SessionPageSpecs(ConsoleBrowser browser, ConsoleServerFixtur
         browser.Require();
         var sessionId = $"ops/sleep {Guid.NewGuid().ToString("N")[..6]} 🎋";
         await using var console = await ConsolePage.OpenAsync(browser, Server.BaseAddress);
+        await QueryApi.ExpectAbsenceAsync(console, Server);
         var page = console.Page;
         await console.GotoAsync("#/sessions/" + Uri.EscapeDataString(sessionId));
         await Expect(page.Locator("#session-id")).ToHaveTextAsync(sessionId);

@@ -14,6 +14,7 @@ public sealed class SessionsListSpecs(ConsoleBrowser browser, ConsoleServerFixtu
     public async Task Should_show_a_new_session_within_two_seconds_and_open_it_whatever_its_id()
     {
         browser.Require();
+        Skip.IfNot(await QueryApi.ServedAsync(Server), "the server does not serve GET /sessions (the query API)");
         var tag = Guid.NewGuid().ToString("N")[..6];
         // A few sessions in every state, for the list to show.
         await Server.StartRunAsync($"support/{tag} échange", """{"agent":"echo","input":"bonjour"}""");

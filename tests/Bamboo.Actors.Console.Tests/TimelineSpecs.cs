@@ -22,6 +22,7 @@ public sealed class TimelineSpecs(ConsoleBrowser browser, ConsoleServerFixture f
         // The page reaches the server through a proxy that can cut its connections.
         await using var proxy = TcpProxy.Start(Server.BaseAddress.Host, Server.BaseAddress.Port);
         await using var console = await ConsolePage.OpenAsync(browser, new Uri($"http://127.0.0.1:{proxy.Port}/"));
+        await QueryApi.ExpectAbsenceAsync(console, Server);
         var page = console.Page;
         await console.GotoAsync("#/sessions/" + Uri.EscapeDataString(sessionId));
         await Expect(page.Locator("#stream-status")).ToHaveAttributeAsync("data-state", "live");
