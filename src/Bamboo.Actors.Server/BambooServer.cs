@@ -96,15 +96,14 @@ public static class BambooServer
 
     private static void UsePipeline(WebApplication app, string? apiKey)
     {
-        // The runners not answering in time (a journal outage, a cluster without a majority) is 503; any other 5xx is a bug,
-        // and still answers JSON.
+        // The client answers "unavailable" as a value (503 in the endpoints); a timeout thrown by anything else is 503 too.
+        // Any other 5xx is a bug, and still answers JSON.
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             var problem = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var result = problem switch
             {
-                TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException =>
-                    ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry"),
+                TimeoutException or Akka.Actor.AskTimeoutException => ApiResults.Unavailable(null),
                 // The request itself was malformed at the HTTP level (its body broke off, a chunk was invalid).
                 BadHttpRequestException bad => ApiResults.Error(bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? "payload_too_large" : "bad_request", bad.Message),
