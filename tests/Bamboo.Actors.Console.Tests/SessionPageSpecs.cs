@@ -22,6 +22,14 @@ public sealed class SessionPageSpecs(ConsoleBrowser browser, ConsoleServerFixtur
         Assert.Contains(sessionId, await page.TitleAsync());
         await Expect(page.Locator("#stream-status")).ToHaveAttributeAsync("data-state", "live");
 
+        // An echo run first: its text and its tool call show on the timeline.
+        await page.FillAsync("#session-run-input", "Bamboo streams this answer back to you, token by token.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start run…" }).ClickAsync();
+        await page.Locator("dialog[open]").GetByRole(AriaRole.Button, new() { Name = "Start run", Exact = true }).ClickAsync();
+        await Expect(page.Locator("article.run-group")).ToHaveAttributeAsync("data-status", "completed");
+        await Expect(page.Locator(".run-text")).ToHaveTextAsync("Bamboo streams this answer back to you, token by token.");
+        await Expect(page.Locator("#session-status")).ToHaveTextAsync("completed");
+
         // Start a sleep run from the page: the dialog shows the request, the answer is the API's.
         await page.SelectOptionAsync("#session-run-agent", "sleep");
         await page.FillAsync("#session-run-duration", "60000");
@@ -33,7 +41,8 @@ public sealed class SessionPageSpecs(ConsoleBrowser browser, ConsoleServerFixtur
         await Expect(started).ToHaveAttributeAsync("data-status", "202");
         await Expect(started).ToContainTextAsync("\"status\": \"running\"");
         await Expect(page.Locator("#session-status")).ToHaveTextAsync("running");
-        await Expect(page.Locator("article.run-group")).ToHaveAttributeAsync("data-status", "running");
+        var sleepRun = page.Locator("article.run-group").Nth(1);
+        await Expect(sleepRun).ToHaveAttributeAsync("data-status", "running");
 
         // Cancel it with a reason, by keyboard only: the dialog takes the focus, Enter confirms.
         await Expect(page.Locator("#cancel-run")).ToBeEnabledAsync();
@@ -50,13 +59,17 @@ public sealed class SessionPageSpecs(ConsoleBrowser browser, ConsoleServerFixtur
         await Expect(cancelled).ToContainTextAsync("cancelling");
 
         await Expect(page.Locator("#session-status")).ToHaveTextAsync("cancelled");
-        await Expect(page.Locator("article.run-group")).ToHaveAttributeAsync("data-status", "cancelled");
+        await Expect(sleepRun).ToHaveAttributeAsync("data-status", "cancelled");
         await Expect(page.Locator("li[data-type=run_cancelling]")).ToContainTextAsync("operator spec");
         Assert.Equal("cancelled", (await Server.WaitForStatusAsync(sessionId, "cancelled")).GetProperty("status").GetString());
 
         // Nothing is left to cancel.
         await Expect(page.Locator("#cancel-run")).ToBeDisabledAsync();
         await console.AssertAccessibleAsync();
+        await console.ScreenshotAsync("session", fullPage: true);
+        await page.SetViewportSizeAsync(390, 844);
+        await console.AssertAccessibleAsync();
+        await console.ScreenshotAsync("session-phone");
         console.AssertNoProblems();
     }
 }

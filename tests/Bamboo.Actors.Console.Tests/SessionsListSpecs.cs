@@ -68,11 +68,6 @@ public sealed class SessionsListSpecs(ConsoleBrowser browser, ConsoleServerFixtu
         await Expect(page.Locator("#runs-table tbody tr")).ToHaveCountAsync(1);
         await Expect(page.Locator(".run-text")).ToHaveTextAsync("Bamboo streams this answer back to you, token by token.");
         await console.AssertAccessibleAsync();
-        await console.ScreenshotAsync("session", fullPage: true);
-        await page.SetViewportSizeAsync(390, 844);
-        await console.AssertAccessibleAsync();
-        await console.ScreenshotAsync("session-phone");
-        await page.SetViewportSizeAsync(1280, 800);
 
         // The overview: runs of the last hour, this server alone.
         await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();

@@ -207,6 +207,8 @@ class RunGroup {
       case 'execution_finished':
         this.endedAt = at;
         this.ended = true;
+        // A run that ended without streaming text has no text to show.
+        this.text.hidden = this.deltas === 0;
         for (const tool of this.tools) if (tool.end === null) tool.end = at;
         this.#status(data.status, data.error ?? null);
         break;
@@ -261,8 +263,11 @@ class RunGroup {
     if (start === null) return;
     const end = Math.max(this.endedAt ?? Date.now(), start + 1);
     const span = end - start;
-    const x = at => `${(100 * (Math.min(Math.max(at, start), end) - start)) / span}%`;
-    const width = (from, to) => `${Math.max(0.4, (100 * (Math.min(to, end) - Math.max(from, start))) / span)}%`;
+    // Lane names in a column on the left, the time axis in the rest.
+    const left = 12;
+    const share = at => (Math.min(Math.max(at, start), end) - start) / span;
+    const x = at => `${left + (100 - left) * share(at)}%`;
+    const width = (from, to) => `${Math.max(0.4, (100 - left) * (share(to) - share(from)))}%`;
     const lanes = [];
     if (this.textSpan) lanes.push({ kind: 'text', name: 'text', start: this.textSpan.start, end: this.textSpan.end, phase: 'text' });
     for (const tool of this.tools.slice(0, MAX_LANES)) lanes.push({ kind: 'tool', ...tool, end: tool.end ?? end });
@@ -281,12 +286,12 @@ class RunGroup {
           class: lane.kind === 'text' ? 'text-span' : 'tool-span', 'data-phase': lane.phase,
           x: x(lane.start), y: String(y + 3), width: width(lane.start, lane.end), height: String(laneHeight - 6), rx: '2',
         }, svg('title', {}, title)),
-        svg('text', { class: 'lane-label', x: x(lane.start), y: String(y + laneHeight - 5), dx: '4' }, lane.name));
+        svg('text', { class: 'lane-label', x: '0', y: String(y + laneHeight - 5) }, lane.kind === 'text' ? 'text' : `tool ${lane.name}`));
     });
     const axisY = lanes.length * laneHeight + 4;
     nodes.push(
-      svg('line', { class: 'axis', x1: '0', x2: '100%', y1: String(axisY), y2: String(axisY) }),
-      svg('text', { class: 'tick', x: '0', y: String(axisY + 14) }, '0'),
+      svg('line', { class: 'axis', x1: `${left}%`, x2: '100%', y1: String(axisY), y2: String(axisY) }),
+      svg('text', { class: 'tick', x: `${left}%`, y: String(axisY + 14) }, '0'),
       svg('text', { class: 'tick', x: '100%', y: String(axisY + 14), 'text-anchor': 'end' },
         this.ended ? duration(span) : `${duration(span)} (running)`));
     replace(this.spans, nodes);
