@@ -28,6 +28,13 @@ internal static class EventsEndpoint
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifecycle.StreamsClosing);
         await using var subscription = await runners.OpenSubscriptionAsync(context.SessionId(), cursor, context.RequestAborted);
+        if (subscription.Status != SubscriptionStatus.Live)
+        {
+            await (subscription.Status == SubscriptionStatus.Invalid
+                ? ApiResults.BadRequest("invalid_command", subscription.Reason ?? "invalid subscription")
+                : ApiResults.Unavailable(subscription.Reason)).ExecuteAsync(context);
+            return;
+        }
 
         var response = context.Response;
         response.ContentType = "text/event-stream";

@@ -273,11 +273,13 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     /// </summary>
     private void Unrecorded(string reason)
     {
-        (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
-        _persistingFor = null;
+        // The commands that waited go on their way first: a sender that retries at once on Unavailable (a lease
+        // finalizing) then comes after them, in the order it sent its commands.
         _shell.Passivation.LeaveAfterFailure();
         foreach (var waiting in Stash.ClearStash())
             _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
+        (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
+        _persistingFor = null;
         Become(Passivating);
     }
 }

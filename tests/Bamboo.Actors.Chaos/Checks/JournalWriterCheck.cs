@@ -3,12 +3,13 @@ using Bamboo.Actors.Chaos.History;
 namespace Bamboo.Actors.Chaos.Checks;
 
 /// <summary>
-/// One writer at a time per persistence id: read in sequence order, a persistence id's rows never go back to a writer
-/// after another one wrote (A, B, A). Akka.Persistence.Sql's <c>writer_uuid</c> is the id of the writing process's
-/// journal (a new one per process start), and Akka's replay filter (<c>repair-by-discard-old</c>, the default) discards
-/// rows of a writer it has seen replaced: A's later rows are silently dropped at the next recovery, whether A came back
-/// because two incarnations ran at once (two clusters, a hand-off that did not wait) or because the session moved away
-/// from a process and back to it. Several writers one after the other (A, B, C) are normal.
+/// One writer at a time per persistence id: read in sequence order, no writer's rows were written while another
+/// writer's rows of the same persistence id were still being written (A, B, A with B's rows written between A's).
+/// Akka.Persistence.Sql's <c>writer_uuid</c> is the id of the writing process's journal (a new one per process start),
+/// not of the session's incarnation, so a session that moved away from a process and back to it shows A, B, A
+/// legitimately — one after the other in time — and the product runs the SQL journal without Akka's replay filter for
+/// that reason. What may never happen is two writers at once: a later segment (in sequence order) whose first row was
+/// written before an earlier segment's last row.
 /// </summary>
 public sealed class JournalWriterCheck : IChaosCheck
 {
@@ -27,8 +28,8 @@ public sealed class JournalWriterCheck : IChaosCheck
                 $"{RunClock.Format(record.Clock.Of(segment.FirstWritten))}..{RunClock.Format(record.Clock.Of(segment.LastWritten))}").ToArray();
             yield return new Violation(Name,
                 $"{id.Key}: writers interleave ({string.Join(", ", segments.Select(segment => names[segment.Writer]))}): writer " +
-                $"{string.Join(", ", interleaved)} wrote again after a newer one had started (first at seq {resumed.From}, " +
-                $"{RunClock.Format(record.Clock.Of(resumed.FirstWritten))}); a recovery that replays them discards them",
+                $"{string.Join(", ", interleaved)} wrote while another writer was writing (first at seq {resumed.From}, " +
+                $"{RunClock.Format(record.Clock.Of(resumed.FirstWritten))}): two incarnations at once",
                 [], details);
         }
     }
@@ -61,11 +62,16 @@ public sealed class JournalWriterCheck : IChaosCheck
         return segments;
     }
 
-    /// <summary>The first segment by a writer that had already written before another one did.</summary>
-    private static WriterSegment? FirstResumed(IEnumerable<WriterSegment> segments)
+    /// <summary>The first segment that began while an earlier segment's writer was still writing (two writers at once).</summary>
+    private static WriterSegment? FirstResumed(IReadOnlyList<WriterSegment> segments)
     {
-        var seen = new HashSet<string>();
-        return segments.FirstOrDefault(segment => !seen.Add(segment.Writer));
+        var latestEarlierWrite = DateTimeOffset.MinValue;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            if (i > 0 && segments[i].FirstWritten < latestEarlierWrite) return segments[i];
+            if (segments[i].LastWritten > latestEarlierWrite) latestEarlierWrite = segments[i].LastWritten;
+        }
+        return null;
     }
 
     private static string Short(string writer) => writer.Length > 8 ? writer[..8] : writer;
