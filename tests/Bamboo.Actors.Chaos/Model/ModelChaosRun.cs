@@ -376,27 +376,16 @@ public static class ModelChaosRun
         foreach (var (sessionId, index) in sessions.Take(HeldRuns).Select((id, i) => (id, i)))
         {
             var node = nodes.Usable[index % nodes.Usable.Count];
-            try
-            {
-                var lease = await node.Client.ReserveAsync(sessionId, new ReserveOptions { Deadline = TimeSpan.FromMinutes(2) });
-                if (lease.Status == LeaseStatus.Active) held.Add(lease);
-            }
-            catch (Exception exception) when (exception is TimeoutException or RunnerUnavailableException)
-            {
-                // Counted below: the comparison is with the sessions found running, whatever was held.
-            }
+            // One refused or unavailable is counted below: the comparison is with the sessions found running, whatever was held.
+            var lease = await node.Client.ReserveAsync(sessionId, new ReserveOptions { Deadline = TimeSpan.FromMinutes(2) });
+            if (lease.Status == LeaseStatus.Active) held.Add(lease);
+            else await lease.DisposeAsync();
         }
         var (whileHeld, runningWhileHeld) = await StableAsync("gauge (held)");
         foreach (var lease in held)
         {
-            try
-            {
-                await lease.CompleteAsync();
-            }
-            catch (Exception exception) when (exception is TimeoutException or RunnerUnavailableException or AskTimeoutException)
-            {
-                // The run then ends when its lease is disposed (executor stopped).
-            }
+            // An unavailable finalize: the run then ends when its lease is disposed (executor stopped).
+            await lease.CompleteAsync();
             await lease.DisposeAsync();
         }
         var (afterRelease, runningAfterRelease) = await StableAsync("gauge (released)");

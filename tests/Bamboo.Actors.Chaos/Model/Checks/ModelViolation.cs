@@ -57,15 +57,22 @@ public sealed class FaultWindows
     /// </summary>
     public static readonly TimeSpan Margin = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long after the whole process stalled its timers and heartbeats may still be catching up.</summary>
+    public static readonly TimeSpan StallMargin = TimeSpan.FromSeconds(2);
+
     private readonly (TimeSpan From, TimeSpan To, ModelFault Fault)[] _windows;
 
+    /// <summary>The faults' windows, and the process's stalls (every node stood still: no timer, no answer).</summary>
     public FaultWindows(ModelRecord record)
     {
-        _windows = record.Faults.Select(fault =>
+        var faults = record.Faults.Select(fault =>
         {
             var (from, to) = fault.Window(Margin, record.Ended);
             return (from, to, fault);
-        }).OrderBy(window => window.from).ToArray();
+        });
+        var stalls = record.Stalls.Select(stall =>
+            (stall.At, stall.At + stall.Length + StallMargin, new ModelFault(ModelFaultKind.Stall, 0, stall.At) { HealedAt = stall.At + stall.Length }));
+        _windows = faults.Concat(stalls).OrderBy(window => window.Item1).ToArray();
     }
 
     public IEnumerable<ModelFault> Overlapping(TimeSpan from, TimeSpan to) =>

@@ -14,6 +14,9 @@ public enum ModelFaultKind
     /// <summary>The store was unreachable for a few seconds.</summary>
     Outage,
 
+    /// <summary>Not injected: the whole process stood still (timers a second or more late), as on an overloaded machine.</summary>
+    Stall,
+
     /// <summary>Not injected: the cluster downed a node (a failure detector that lost heartbeats under load, a split brain
     /// resolver decision), which terminated; it was started again, as a supervisor would.</summary>
     Downed,

@@ -107,9 +107,16 @@ public sealed class ModelRequests(NodeSet nodes, ModelHistory history, ModelProf
 
     public static string Via(ModelNode node) => $"{node.Label}.{node.Incarnation}";
 
+    /// <summary>How the client's answer counts: its <c>Unavailable</c> for no answer in time is a timeout.</summary>
+    public static Outcome OutcomeOf(IRunnerReply reply) => reply switch
+    {
+        Unavailable { Reason: RunnerClient.NoAnswer } => Outcome.TimedOut,
+        Unavailable => Outcome.Unavailable,
+        _ => Outcome.Replied,
+    };
+
     public static Outcome Classify(Exception exception) => exception switch
     {
-        RunnerUnavailableException => Outcome.Unavailable,
         TimeoutException or AskTimeoutException or TaskCanceledException => Outcome.TimedOut,
         _ => Outcome.Failed,
     };

@@ -278,6 +278,12 @@ public sealed class ModelWorkload
             Record(OpKind.Reserve, session.Id, null, "lease", node, args, start, Classify(exception), null, null, exception.Message);
             return;
         }
+        if (lease.Status == LeaseStatus.Unavailable)
+        {
+            var unavailable = new Unavailable(session.Id, lease.Reason ?? "");
+            Record(OpKind.Reserve, session.Id, lease.RunId, "lease", node, args, start, OutcomeOf(unavailable), unavailable, null, lease.Reason);
+            return;
+        }
         IRunnerReply reply = lease.Status switch
         {
             LeaseStatus.Active => new Reserved(session.Id, lease.RunId!, lease.StartedAt ?? default),
@@ -547,10 +553,18 @@ public sealed class ModelWorkload
         }
         catch (Exception exception)
         {
-            var kind = Classify(exception);
-            if (kind != Outcome.Unavailable) run.FinalizeUncertain = true;
-            Record(OpKind.Finalize, run.SessionId, run.RunId, purpose, run.Node, Describe(outcome) + ", through the lease", start, kind,
-                exception is RunnerUnavailableException u ? new Unavailable(run.SessionId, u.Message) : null, null, exception.Message);
+            run.FinalizeUncertain = true;
+            Record(OpKind.Finalize, run.SessionId, run.RunId, purpose, run.Node, Describe(outcome) + ", through the lease", start, Classify(exception),
+                null, null, exception.Message);
+            return;
+        }
+        if (result.Reservation == LeaseStatus.Unavailable)
+        {
+            // The lease retried until its answer timeout: an earlier attempt may still have been recorded.
+            run.FinalizeUncertain = true;
+            var unavailable = new Unavailable(run.SessionId, result.Error ?? "");
+            Record(OpKind.Finalize, run.SessionId, run.RunId, purpose, run.Node, Describe(outcome) + ", through the lease", start, OutcomeOf(unavailable),
+                unavailable, null, result.Error);
             return;
         }
 
@@ -602,8 +616,7 @@ public sealed class ModelWorkload
         try
         {
             var reply = await node.Client.CancelAsync(session.Id, runId, "chaos");
-            Record(OpKind.Cancel, session.Id, runId, purpose, node, args + " (client)", start, reply is Unavailable ? Outcome.Unavailable : Outcome.Replied,
-                reply, null, null);
+            Record(OpKind.Cancel, session.Id, runId, purpose, node, args + " (client)", start, OutcomeOf(reply), reply, null, null);
         }
         catch (Exception exception)
         {
@@ -623,8 +636,8 @@ public sealed class ModelWorkload
         var start = Now;
         try
         {
-            var snapshot = await node.Client.GetStatusAsync(sessionId);
-            Record(OpKind.GetStatus, sessionId, snapshot.RunId, purpose, node, "(client)", start, Outcome.Replied, snapshot, null, null);
+            var reply = await node.Client.GetStatusAsync(sessionId);
+            Record(OpKind.GetStatus, sessionId, (reply as RunnerSnapshot)?.RunId, purpose, node, "(client)", start, OutcomeOf(reply), reply, null, null);
         }
         catch (Exception exception)
         {
@@ -868,6 +881,8 @@ public sealed class ModelWorkload
     private static string Via(ModelNode node) => ModelRequests.Via(node);
 
     private static Outcome Classify(Exception exception) => ModelRequests.Classify(exception);
+
+    private static Outcome OutcomeOf(IRunnerReply reply) => ModelRequests.OutcomeOf(reply);
 
     private void Background(Func<Task> work)
     {
