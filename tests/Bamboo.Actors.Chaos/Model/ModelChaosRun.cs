@@ -97,14 +97,14 @@ public static class ModelChaosRun
         var loadStarted = clock.Now;
         log($"{RunClock.Format(loadStarted)} {nodes.Usable.Count} node(s) serving ({store?.Description ?? "in memory"}): load and faults start");
 
-        if (store is not null)
+        if (store is not null && options.JournalFaults)
         {
             faults.FailProbability = 0.01;
             faults.RejectProbability = 0.004;
             faults.DelayProbability = 0.02;
         }
         var workload = new ModelWorkload(nodes, requests, sessions, profile, options.Seed, options.MaxDeadline);
-        var injector = new ModelFaultInjector(nodes, workload, history, store, faults, options.Seed, log) { Pause = options.FaultPause };
+        var injector = new ModelFaultInjector(nodes, workload, history, store, faults, options.Seed, log) { Pause = options.FaultPause, Kinds = options.FaultKinds, OutageLength = options.OutageLength };
         injector.Supervise();
         faults.OnRandomFault = injected =>
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bamboo.Actors.Chaos.Model.Nodes;
+using Bamboo.Actors.Chaos.Model.Records;
 
 namespace Bamboo.Actors.Chaos.Model;
 
@@ -7,7 +8,7 @@ namespace Bamboo.Actors.Chaos.Model;
 public sealed record ModelOptions
 {
     public const string Usage =
-        "model [--minutes N | --operations N [--faults N]] [--seed N] [--topology cluster|single|memory] [--store sqlite|postgres] [--sessions N] [--clients N] [--keep-logs]\n" +
+        "model [--minutes N | --operations N [--faults N]] [--seed N] [--topology cluster|single|memory] [--store sqlite|postgres] [--sessions N] [--clients N] [--fault-kinds crash,leave,join,outage] [--outage-seconds N] [--keep-logs]\n" +
         "  cluster: three nodes in this process (a fourth joins at times); single: one local node, durable; memory: one local node, in memory.\n" +
         "  Store: PostgreSQL when BAMBOO_TEST_POSTGRES is set (a fresh database per run, dropped after), SQLite otherwise.";
 
@@ -40,6 +41,15 @@ public sealed record ModelOptions
 
     /// <summary>Pause between one fault healing and the next fault.</summary>
     public (TimeSpan Min, TimeSpan Max) FaultPause { get; init; } = (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14));
+
+    /// <summary>How long a store outage lasts (drawn between the two).</summary>
+    public (TimeSpan Min, TimeSpan Max) OutageLength { get; init; } = (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6));
+
+    /// <summary>Whether journal writes fail, are rejected or are delayed at random throughout the load.</summary>
+    public bool JournalFaults { get; init; } = true;
+
+    /// <summary>The only kinds of fault injected; null: every kind.</summary>
+    public IReadOnlyList<ModelFaultKind>? FaultKinds { get; init; }
 
     /// <summary>Keep the node logs and the history even without a violation.</summary>
     public bool KeepLogs { get; init; }
@@ -80,8 +90,20 @@ public sealed record ModelOptions
         var store = values.Remove("store", out var named) ? named : postgres is null ? "sqlite" : "postgres";
         if (store is not ("sqlite" or "postgres")) throw new ArgumentException($"--store is sqlite or postgres, not '{store}'");
         if (store == "postgres" && postgres is null) throw new ArgumentException("--store postgres needs BAMBOO_TEST_POSTGRES");
+        var kinds = values.Remove("fault-kinds", out var listed)
+            ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(kind => kind switch
+            {
+                "crash" => ModelFaultKind.Crash,
+                "leave" => ModelFaultKind.Leave,
+                "join" => ModelFaultKind.Join,
+                "outage" => ModelFaultKind.Outage,
+                _ => throw new ArgumentException($"--fault-kinds lists crash, leave, join or outage, not '{kind}'"),
+            }).Distinct().ToArray()
+            : null;
         var options = new ModelOptions
         {
+            FaultKinds = kinds is { Length: > 0 } ? kinds : null,
+            OutageLength = Number("outage-seconds") is { } seconds ? (TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(seconds)) : (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6)),
             Seed = Number("seed") ?? Environment.TickCount & 0xFFFF,
             Topology = topology,
             Postgres = store == "postgres" ? postgres : null,
@@ -104,5 +126,7 @@ public sealed record ModelOptions
         "dotnet run --project tests/Bamboo.Actors.Chaos -- model " +
         (Operations is { } operations ? $"--operations {operations} --faults {PlannedFaults}" : $"--minutes {Duration!.Value.TotalMinutes:0.##}") +
         $" --seed {Seed} --topology {Topology.ToString().ToLowerInvariant()} --store {(Postgres is null ? "sqlite" : "postgres")}" +
-        $" --sessions {Sessions} --clients {Clients}";
+        $" --sessions {Sessions} --clients {Clients}" +
+        (FaultKinds is { } kinds ? $" --fault-kinds {string.Join(',', kinds.Select(kind => kind.ToString().ToLowerInvariant()))}" : "") +
+        (OutageLength.Min == OutageLength.Max ? $" --outage-seconds {OutageLength.Min.TotalSeconds:0}" : "");
 }

@@ -70,6 +70,12 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
 
     public int Injected { get; private set; }
 
+    /// <summary>How long a store outage lasts (drawn between the two).</summary>
+    public (TimeSpan Min, TimeSpan Max) OutageLength { get; init; } = (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6));
+
+    /// <summary>The only kinds of fault injected (planned and drawn); null: every kind.</summary>
+    public IReadOnlyCollection<ModelFaultKind>? Kinds { get; init; }
+
     /// <summary>How many faults the fixed plan at the start has (a budget run waits for them).</summary>
     public int Planned => Plan().Count();
 
@@ -95,15 +101,26 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
         }
     }
 
-    private IEnumerable<(ModelFaultKind, int)> Plan() => nodes.Topology switch
+    private IEnumerable<(ModelFaultKind Kind, int Slot)> Plan() => (nodes.Topology switch
     {
         Topology.Cluster => [(ModelFaultKind.Crash, 2), (ModelFaultKind.Outage, 0), (ModelFaultKind.Join, 4), (ModelFaultKind.Leave, 3),
             (ModelFaultKind.Crash, 1), (ModelFaultKind.Leave, 4)],
         Topology.Single => [(ModelFaultKind.Crash, 1), (ModelFaultKind.Outage, 0), (ModelFaultKind.Leave, 1)],
-        _ => [],
-    };
+        _ => Array.Empty<(ModelFaultKind, int)>(),
+    }).Where(planned => Kinds?.Contains(planned.Item1) ?? true);
 
     private (ModelFaultKind, int) Draw()
+    {
+        // Drawn as without a restriction, until the kind is one of those allowed.
+        for (var attempt = 0; ; attempt++)
+        {
+            var drawn = DrawAny();
+            if (Kinds is null || Kinds.Contains(drawn.Item1)) return drawn;
+            if (attempt == 100) return (Kinds.First(), drawn.Item2);
+        }
+    }
+
+    private (ModelFaultKind, int) DrawAny()
     {
         var usable = nodes.Usable.Select(node => node.Slot).ToArray();
         var roll = _random.NextDouble();
@@ -190,7 +207,7 @@ public sealed class ModelFaultInjector(NodeSet nodes, ModelWorkload workload, Mo
 
     private async Task OutageAsync(ModelFault fault)
     {
-        var length = TimeSpan.FromMilliseconds(_random.Next(3_000, 6_000));
+        var length = TimeSpan.FromMilliseconds(_random.Next((int)OutageLength.Min.TotalMilliseconds, (int)OutageLength.Max.TotalMilliseconds + 1));
         if (store!.IsPostgres) store.Cut();
         else faults.StartOutage(length);
         await Task.Delay(length);

@@ -560,8 +560,10 @@ public sealed class ModelWorkload
         }
         if (result.Reservation == LeaseStatus.Unavailable)
         {
-            // The lease retried until its answer timeout: an earlier attempt may still have been recorded.
+            // The lease retried until its answer timeout: an earlier attempt may still have been recorded. Its executor
+            // actor has stopped, so the session ends the run as lost if it is still active there.
             run.FinalizeUncertain = true;
+            run.MarkDead(Now, "finalize unanswered");
             var unavailable = new Unavailable(run.SessionId, result.Error ?? "");
             Record(OpKind.Finalize, run.SessionId, run.RunId, purpose, run.Node, Describe(outcome) + ", through the lease", start, OutcomeOf(unavailable),
                 unavailable, null, result.Error);
