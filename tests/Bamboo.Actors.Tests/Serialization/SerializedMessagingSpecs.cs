@@ -6,6 +6,7 @@ using Bamboo.Actors.Configuration;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
+using Bamboo.Actors.TestSupport;
 using Bamboo.Actors.Tests.Scenarios;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
