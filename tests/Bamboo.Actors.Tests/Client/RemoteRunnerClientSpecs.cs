@@ -8,6 +8,7 @@ using Bamboo.Actors.Tests.Serialization;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
+using static Bamboo.Actors.Tests.Client.SubscriptionReading;
 
 namespace Bamboo.Actors.Tests.Client;
 
@@ -181,23 +182,7 @@ public sealed class RemoteRunnerClientSpecs : Akka.TestKit.Xunit2.TestKit
         return (subscription, subscribe.Subscriber, runner);
     }
 
-    private static void Send(IActorRef subscriber, TestProbe runner, params long[] sequences)
-    {
-        foreach (var sequence in sequences)
-            subscriber.Tell(new TokenDelta($"t{sequence}") { SessionId = "s1", RunId = "run-1", Sequence = sequence }, runner.Ref);
-    }
 
-    private static async Task<List<long>> Read(IEventSubscription subscription, int count)
-    {
-        var read = new List<long>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await foreach (var evt in subscription.ReadAllAsync(timeout.Token))
-        {
-            read.Add(evt.Sequence);
-            if (read.Count == count) break;
-        }
-        return read;
-    }
 
     private async Task<RunLease> ActiveLeaseAsync(TestProbe runner)
     {

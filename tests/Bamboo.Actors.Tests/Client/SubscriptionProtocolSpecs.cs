@@ -4,6 +4,7 @@ using Bamboo.Actors.Events;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
+using static Bamboo.Actors.Tests.Client.SubscriptionReading;
 
 namespace Bamboo.Actors.Tests.Client;
 
@@ -56,7 +57,7 @@ public sealed class SubscriptionProtocolSpecs(ITestOutputHelper output) : FakeSe
         Assert.Equal(3, again.AfterSequence);
         var next = CreateTestProbe();
         subscriber.Tell(new Subscribed("s1", 3), next.Ref);
-        Send(subscriber, next, 4, 5);
+        SubscriptionReading.Send(subscriber, next, 4, 5);
         Assert.Equal([4L, 5], await Read(subscription, 2));
         Assert.Equal(SubscriptionStatus.Live, subscription.Status);
     }
@@ -122,23 +123,5 @@ public sealed class SubscriptionProtocolSpecs(ITestOutputHelper output) : FakeSe
         return (await opening, subscribe.Subscriber);
     }
 
-    private void Send(IActorRef subscriber, params long[] sequences) => Send(subscriber, Runner, sequences);
-
-    private static void Send(IActorRef subscriber, Akka.TestKit.TestProbe runner, params long[] sequences)
-    {
-        foreach (var sequence in sequences)
-            subscriber.Tell(new TokenDelta($"t{sequence}") { SessionId = "s1", RunId = "run-1", Sequence = sequence }, runner.Ref);
-    }
-
-    private static async Task<List<long>> Read(IEventSubscription subscription, int count)
-    {
-        var read = new List<long>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await foreach (var evt in subscription.ReadAllAsync(timeout.Token))
-        {
-            read.Add(evt.Sequence);
-            if (read.Count == count) break;
-        }
-        return read;
-    }
+    private void Send(IActorRef subscriber, params long[] sequences) => SubscriptionReading.Send(subscriber, Runner, sequences);
 }
