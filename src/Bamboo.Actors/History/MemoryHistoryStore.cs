@@ -71,9 +71,14 @@ public sealed class MemoryHistoryStore(int runsPerSession) : IHistoryStore
                         created.CreatedAt, created.StartedAt, null, null, created.OnConflict, created.Agent, created.Input, null, 0, null,
                         created.Sequence, false, null, null, null)
                     : created.StartedAt is null ? run
-                    : run with { Status = RunStatus.Running, StartedAt = created.StartedAt, LastSequence = Math.Max(run.LastSequence, created.Sequence) };
+                    : run with
+                    {
+                        Status = run.Status == RunStatus.Pending ? RunStatus.Running : run.Status, StartedAt = run.StartedAt ?? created.StartedAt,
+                        LastSequence = Math.Max(run.LastSequence, created.Sequence),
+                    };
                 session.Runs[created.RunId] = run;
-                if (created.StartedAt is { } started)
+                // A start older than what the session has seen is a fact delivered again: the session moved on since.
+                if (created.StartedAt is { } started && created.Sequence >= session.LastSequence)
                 {
                     session.Status = RunStatus.Running;
                     session.RunId = created.RunId;
@@ -121,15 +126,16 @@ public sealed class MemoryHistoryStore(int runsPerSession) : IHistoryStore
                 session.Touch(finished.EndedAt, finished.Sequence);
                 break;
             case HistoryChange.Progress progress when _sessions.TryGetValue(progress.SessionId, out var session):
-                if (session.Runs.TryGetValue(progress.RunId, out var running))
+                // Progress older than what a row has seen is delivered again: it leaves the diagnostics as they are.
+                if (session.Runs.TryGetValue(progress.RunId, out var running) && progress.Sequence >= running.LastSequence)
                 {
                     session.Runs[progress.RunId] = running with
                     {
                         RoundCount = progress.RoundCount ?? running.RoundCount, LastToolName = progress.LastToolName ?? running.LastToolName,
-                        LastSequence = Math.Max(running.LastSequence, progress.Sequence),
+                        LastSequence = progress.Sequence,
                     };
                 }
-                if (session.RunId == progress.RunId)
+                if (session.RunId == progress.RunId && progress.Sequence >= session.LastSequence)
                 {
                     session.RoundCount = progress.RoundCount ?? session.RoundCount;
                     session.LastToolName = progress.LastToolName ?? session.LastToolName;

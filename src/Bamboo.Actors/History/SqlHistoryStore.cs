@@ -213,6 +213,7 @@ public sealed class SqlHistoryStore : IHistoryStore
                           round_count = 0, last_tool_name = NULL, run_count = excluded.run_count,
                           last_event_at = {Greatest($"{Sessions}.last_event_at", "excluded.last_event_at")},
                           last_sequence = {Greatest($"{Sessions}.last_sequence", "excluded.last_sequence")}
+                        WHERE excluded.last_sequence >= {Sessions}.last_sequence
                         """,
                         [Text(created.SessionId), Text(created.RunId), Long(started), Long(created.Sequence)])
                     : new(
@@ -278,7 +279,9 @@ public sealed class SqlHistoryStore : IHistoryStore
             case HistoryChange.Progress progress:
                 statements.Add(new(
                     $"""
-                    UPDATE {Runs} SET round_count = COALESCE(@p2, round_count), last_tool_name = COALESCE(@p3, last_tool_name),
+                    UPDATE {Runs} SET
+                      round_count = CASE WHEN @p4 >= last_sequence THEN COALESCE(@p2, round_count) ELSE round_count END,
+                      last_tool_name = CASE WHEN @p4 >= last_sequence THEN COALESCE(@p3, last_tool_name) ELSE last_tool_name END,
                       last_sequence = {Greatest("last_sequence", "@p4")}
                     WHERE session_id = @p0 AND run_id = @p1
                     """,
@@ -286,8 +289,8 @@ public sealed class SqlHistoryStore : IHistoryStore
                 statements.Add(new(
                     $"""
                     UPDATE {Sessions} SET
-                      round_count = CASE WHEN run_id = @p1 THEN COALESCE(@p2, round_count) ELSE round_count END,
-                      last_tool_name = CASE WHEN run_id = @p1 THEN COALESCE(@p3, last_tool_name) ELSE last_tool_name END,
+                      round_count = CASE WHEN run_id = @p1 AND @p5 >= last_sequence THEN COALESCE(@p2, round_count) ELSE round_count END,
+                      last_tool_name = CASE WHEN run_id = @p1 AND @p5 >= last_sequence THEN COALESCE(@p3, last_tool_name) ELSE last_tool_name END,
                       last_event_at = {Greatest("last_event_at", "@p4")},
                       last_sequence = {Greatest("last_sequence", "@p5")}
                     WHERE session_id = @p0
