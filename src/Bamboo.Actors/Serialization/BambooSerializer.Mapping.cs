@@ -78,14 +78,14 @@ public sealed partial class BambooSerializer
 
         // replies.proto
         Of<Reserved, P.Reserved>("R1", P.Reserved.Parser,
-            m => new P.Reserved { SessionId = m.SessionId, RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks },
-            (p, _) => new Reserved(p.SessionId, p.RunId, Instant(p.StartedAt))),
+            m => new P.Reserved { SessionId = m.SessionId, RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks, Replayed = m.Replayed },
+            (p, _) => new Reserved(p.SessionId, p.RunId, Instant(p.StartedAt), p.Replayed)),
         Of<AlreadyRunning, P.AlreadyRunning>("R2", P.AlreadyRunning.Parser,
             m => new P.AlreadyRunning { SessionId = m.SessionId, RunId = m.RunId },
             (p, _) => new AlreadyRunning(p.SessionId, p.RunId)),
         Of<Queued, P.Queued>("R3", P.Queued.Parser,
-            m => new P.Queued { SessionId = m.SessionId, RunId = m.RunId, Position = m.Position },
-            (p, _) => new Queued(p.SessionId, p.RunId, p.Position)),
+            m => new P.Queued { SessionId = m.SessionId, RunId = m.RunId, Position = m.Position, Replayed = m.Replayed },
+            (p, _) => new Queued(p.SessionId, p.RunId, p.Position, p.Replayed)),
         Of<Rejected, P.Rejected>("R4", P.Rejected.Parser, m =>
             {
                 var p = new P.Rejected { SessionId = m.SessionId, Reason = m.Reason };
