@@ -917,7 +917,7 @@ public sealed class ModelWorkload
     {
         < 5 => new TokenDelta("tok"),
         5 => new RunnerProgress(random.Next(1, 50)),
-        6 => new TokenBudgetUpdated(random.Next(0, 1000), 1000),
+        6 => new TokenBudget(random.Next(0, 1000), 1000),
         7 or 8 => new ToolStarted("search"),
         _ => new ToolLifecycle("search", ToolPhase.Finished),
     };
