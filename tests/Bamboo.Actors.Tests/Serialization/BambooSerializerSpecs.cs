@@ -17,10 +17,6 @@ namespace Bamboo.Actors.Tests.Serialization;
 public sealed class BambooSerializerSpecs(ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(Akka.Configuration.ConfigurationFactory.ParseString("akka.test.single-expect-default = 10s").WithFallback(BambooConfig.Serialization), output: output)
 {
-    /// <summary>Replies a client builds from the read model in its own process (every node reads the same tables): never
-    /// sent between nodes, so they need no wire format.</summary>
-    private static readonly HashSet<Type> ReadLocally = [typeof(Bamboo.Actors.History.SessionPage), typeof(Bamboo.Actors.History.RunPage)];
-
     private IReadOnlyList<object> Samples() => MessageSamples.All(CreateTestProbe().Ref, CreateTestProbe().Ref);
 
     [Fact]
@@ -31,7 +27,6 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
             .Where(t => typeof(IWithSessionId).IsAssignableFrom(t) || typeof(IRunnerCommand).IsAssignableFrom(t)
                 || typeof(IRunnerReply).IsAssignableFrom(t) || typeof(AgentEvent).IsAssignableFrom(t)
                 || t == typeof(SessionRunner.Stop))
-            .Where(t => !ReadLocally.Contains(t))
             .OrderBy(t => t.FullName)
             .ToList();
         var sampled = Samples().Select(s => s.GetType()).ToHashSet();
@@ -88,7 +83,6 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
             .Append(typeof(DurableRunnerState<IActorRef>))
             .Concat(typeof(RunnerFact<>).GetNestedTypes().Where(t => t is { IsAbstract: false, IsClass: true }).Select(t => t.MakeGenericType(typeof(IActorRef))))
             .Where(t => Sys.Serialization.FindSerializerForType(t) is BambooSerializer)
-            .Where(t => !ReadLocally.Contains(t))
             .ToHashSet();
         var samples = Samples().GroupBy(s => s.GetType()).ToDictionary(g => g.Key, g => g.First());
 
