@@ -98,6 +98,8 @@ public sealed class ProjectionRestartSpecs : IDisposable
     private static async Task AwaitAsync(IHistoryStore store, string sessionId, string runId, RunStatus status)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        // The tables may not exist yet (the projection creates them as it starts): creating them is idempotent.
+        await store.InitializeAsync(CancellationToken.None);
         while ((await store.GetRunAsync(sessionId, runId, CancellationToken.None))?.Status != status)
             await Task.Delay(20, timeout.Token);
     }
