@@ -40,7 +40,7 @@ public static class BenchSystems
     public static (ActorSystem System, IActorRef Supervisor, RunnerSettings Settings) CreateDurable(string name, BambooPersistenceOptions persistence)
     {
         if (persistence.Mode == BambooPersistenceMode.Sqlite) BambooPersistence.PrepareSqlite(persistence.EffectiveConnectionString!);
-        var system = ActorSystem.Create(name, BambooPersistence.ToHocon(persistence).WithFallback(Config(null)));
+        var system = ActorSystem.Create(name, BambooPersistence.Bootstrap(persistence, BambooPersistence.ToHocon(persistence).WithFallback(Config(null))));
         var settings = BambooConfig.RunnerSettings(system);
         if (settings.Durable != (persistence.Mode != BambooPersistenceMode.None))
             throw new InvalidOperationException($"sessions of {name} are {(settings.Durable ? "" : "not ")}durable against {persistence.Mode}");
