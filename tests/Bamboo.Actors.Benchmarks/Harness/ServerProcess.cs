@@ -47,9 +47,10 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The last lines the server wrote.</summary>
     public string OutputTail() => string.Join(Environment.NewLine, _tail);
 
-    /// <summary>Starts <paramref name="serverDll"/> on a free loopback port with <paramref name="settings"/> and waits until
-    /// <c>/readyz</c> answers 200.</summary>
-    public static async Task<ServerProcess> StartAsync(string serverDll, IEnumerable<string> settings, TimeSpan timeout)
+    /// <summary>Starts <paramref name="serverDll"/> on a free loopback port with <paramref name="settings"/> (and
+    /// <paramref name="environment"/> added to its environment) and waits until <c>/readyz</c> answers 200.</summary>
+    public static async Task<ServerProcess> StartAsync(string serverDll, IEnumerable<string> settings, IReadOnlyDictionary<string, string> environment,
+        TimeSpan timeout)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
@@ -64,6 +65,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(url.ToString().TrimEnd('/'));
         foreach (var setting in settings) start.ArgumentList.Add(setting);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         var clock = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
         // Drain the output as fast as it comes (a console logger blocks on a full pipe); keep the last lines.

@@ -28,13 +28,17 @@ public static class HttpScenario
 
     /// <summary>Runs every store and prints the table. Arguments after the scenario name are passed to the server
     /// (<c>--Bamboo:Persistence:…=…</c>), except <c>--server-dll=path</c>, which runs another build of the server
-    /// (e.g. a ReadyToRun publish).</summary>
+    /// (e.g. a ReadyToRun publish), and <c>--server-env=NAME=VALUE</c>, an environment variable of the server process
+    /// only (e.g. <c>DOTNET_TieredPGO=0</c>).</summary>
     public static async Task RunAsync(BenchOptions options, string[] rest)
     {
         Report.Heading($"Scenario 8 — HTTP: the server process under {Clients} concurrent clients on loopback, per store", options);
         var serverDll = rest.FirstOrDefault(a => a.StartsWith("--server-dll=", StringComparison.Ordinal))?["--server-dll=".Length..]
                         ?? ServerProcess.DefaultServerDll();
-        var extra = rest.Where(a => !a.StartsWith("--server-dll=", StringComparison.Ordinal)).ToArray();
+        var environment = rest.Where(a => a.StartsWith("--server-env=", StringComparison.Ordinal))
+            .Select(a => a["--server-env=".Length..].Split('=', 2)).ToDictionary(pair => pair[0], pair => pair.ElementAtOrDefault(1) ?? "");
+        var extra = rest.Where(a => !a.StartsWith("--server-dll=", StringComparison.Ordinal) && !a.StartsWith("--server-env=", StringComparison.Ordinal))
+            .ToArray();
         using var folder = new TempFolder();
         var stores = new List<Store>();
         if (options.Runs("sqlite"))
@@ -51,7 +55,7 @@ public static class HttpScenario
         {
             try
             {
-                await MeasureStoreAsync(store, serverDll, extra, options, table, starts);
+                await MeasureStoreAsync(store, serverDll, extra, environment, options, table, starts);
             }
             catch (Exception exception)
             {
@@ -65,7 +69,8 @@ public static class HttpScenario
         }
         Report.Table(table);
         Report.Table(starts);
-        Report.Note($"Server: {Path.GetFileName(serverDll)} as its own process ({string.Join(' ', extra.Prepend("--urls http://127.0.0.1:<free port>"))}), " +
+        Report.Note($"Server: {Path.GetFileName(serverDll)} as its own process ({string.Join(' ', extra.Prepend("--urls http://127.0.0.1:<free port>"))}" +
+                    $"{string.Concat(environment.Select(e => $", environment {e.Key}={e.Value}"))}), " +
                     "appsettings.json as shipped (logging at Information), each store on an empty database. Load: one HttpClient with " +
                     $"{Clients} connections, {Clients} closed loops; latency is each request's round trip.");
         Report.Note($"cold: new-session reservations from the first 200 of /readyz, {options.HttpCold.TotalSeconds:0.#} s, " +
@@ -78,11 +83,11 @@ public static class HttpScenario
                     "POST events → POST finalize (an op is the cycle, 5 requests).");
     }
 
-    private static async Task MeasureStoreAsync(Store store, string serverDll, string[] extra, BenchOptions options, MarkdownTable table,
-        MarkdownTable starts)
+    private static async Task MeasureStoreAsync(Store store, string serverDll, string[] extra, IReadOnlyDictionary<string, string> environment,
+        BenchOptions options, MarkdownTable table, MarkdownTable starts)
     {
         Report.Progress($"http: starting the server on {store.Name}");
-        await using var server = await ServerProcess.StartAsync(serverDll, store.Settings.Concat(extra), TimeSpan.FromSeconds(90));
+        await using var server = await ServerProcess.StartAsync(serverDll, store.Settings.Concat(extra), environment, TimeSpan.FromSeconds(90));
         starts.Row(store.Name, server.Listening.TotalSeconds, server.Ready.TotalSeconds);
         Report.Progress($"  listening after {server.Listening.TotalSeconds:0.00} s, ready after {server.Ready.TotalSeconds:0.00} s");
         var tag = Guid.NewGuid().ToString("N")[..8];
