@@ -1,8 +1,10 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Akka.Hosting;
 using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Server.Api;
 using Bamboo.Actors.Server.Infrastructure;
+using Bamboo.Actors.Server.Overview;
 using Microsoft.AspNetCore.Diagnostics;
 using OpenTelemetry.Metrics;
 
@@ -56,6 +58,9 @@ public static class BambooServer
 
         builder.Services.AddSingleton<ServerLifecycle>();
         builder.Services.AddSingleton<ReadinessProbe>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RunActivity>();
+        builder.Services.AddSingleton<ClusterState>();
         builder.Services.AddAkka(ActorSystemName, (akka, sp) => akka
             .ConfigureLoggers(loggers =>
             {
@@ -72,6 +77,8 @@ public static class BambooServer
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(BambooMetrics.MeterName)
+            // The runtime's own instruments (GC heap after the last collection, working set, threads, lock contention).
+            .AddMeter("System.Runtime")
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
     }
@@ -91,15 +98,14 @@ public static class BambooServer
 
     private static void UsePipeline(WebApplication app, string? apiKey)
     {
-        // The runners not answering in time (a journal outage, a cluster without a majority) is 503; any other 5xx is a bug,
-        // and still answers JSON.
+        // The client answers "unavailable" as a value (503 in the endpoints); a timeout thrown by anything else is 503 too.
+        // Any other 5xx is a bug, and still answers JSON.
         app.UseExceptionHandler(errors => errors.Run(context =>
         {
             var problem = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var result = problem switch
             {
-                TimeoutException or Akka.Actor.AskTimeoutException or Bamboo.Actors.Client.RunnerUnavailableException =>
-                    ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "unavailable", "the session did not answer in time; retry"),
+                TimeoutException or Akka.Actor.AskTimeoutException => ApiResults.Unavailable(null),
                 // The request itself was malformed at the HTTP level (its body broke off, a chunk was invalid).
                 BadHttpRequestException bad => ApiResults.Error(bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? "payload_too_large" : "bad_request", bad.Message),
@@ -135,5 +141,11 @@ public static class BambooServer
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapSessionEndpoints();
+        // The operator console (/ and /console/*), its sign-in and its overview.
+        app.UseConsole();
+        app.MapAuthEndpoints(apiKey);
+        app.MapOverview();
+        // Counting starts with the server, not with the first look at the overview.
+        app.Services.GetRequiredService<RunActivity>();
     }
 }

@@ -11,6 +11,7 @@ catch (InvalidOperationException exception)
     Console.Error.WriteLine(exception.Message);
     return 1;
 }
+var lifecycle = app.Services.GetRequiredService<ServerLifecycle>();
 try
 {
     await app.RunAsync();
@@ -21,4 +22,6 @@ catch (UnprotectedListenException exception)
     Console.Error.WriteLine(exception.Message);
     return 1;
 }
-return 0;
+// A node the cluster downed, or that could not join, stopped on its own: a non-zero code tells its supervisor (systemd,
+// Kubernetes) to start it again. A requested stop (SIGTERM, Ctrl+C) exits with 0.
+return lifecycle.ExitCode;

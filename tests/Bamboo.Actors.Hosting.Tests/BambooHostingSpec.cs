@@ -3,6 +3,7 @@ using Bamboo.Actors.Client;
 using Bamboo.Actors.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Hosting.Tests;
 
@@ -25,6 +26,10 @@ public abstract class BambooHostingSpec(ITestOutputHelper output, Action<BambooR
             options.Persistence.Mode = BambooPersistenceMode.InMemory;
             configure?.Invoke(options);
         });
+
+    /// <summary>The session's diagnostics; fails the spec on any other answer.</summary>
+    protected async Task<RunnerSnapshot> StatusAsync(string sessionId) =>
+        Assert.IsType<RunnerSnapshot>(await Client.GetStatusAsync(sessionId, TestTimeout()));
 
     /// <summary>A token that fires after <paramref name="seconds"/> or when the test is cancelled.</summary>
     protected static CancellationToken TestTimeout(double seconds = 10)

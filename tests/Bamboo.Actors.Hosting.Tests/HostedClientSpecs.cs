@@ -39,7 +39,7 @@ public sealed class HostedClientSpecs(ITestOutputHelper output) : BambooHostingS
             [typeof(ExecutionStarted), typeof(ToolStarted), typeof(TokenDelta), typeof(ExecutionFinished)],
             events.Select(e => e.GetType()));
         Assert.All(events, e => Assert.Equal(result.RunId, e.RunId));
-        var status = await Client.GetStatusAsync("s1", TestTimeout());
+        var status = await StatusAsync("s1");
         Assert.Equal((RunStatus.Completed, "search"), (status.Status, status.LastToolName));
     }
 
@@ -53,7 +53,7 @@ public sealed class HostedClientSpecs(ITestOutputHelper output) : BambooHostingS
             : throw new OperationCanceledException(), cancellationToken: TestTimeout());
 
         Assert.Equal((expected, error), (result.Status, result.Error));
-        Assert.Equal(expected, (await Client.GetStatusAsync("s1", TestTimeout())).Status);
+        Assert.Equal(expected, (await StatusAsync("s1")).Status);
     }
 
     [Fact]
@@ -70,13 +70,16 @@ public sealed class HostedClientSpecs(ITestOutputHelper output) : BambooHostingS
     }
 
     [Fact]
-    public async Task Should_report_an_invalid_session_id_as_an_invalid_lease()
+    public async Task Should_report_an_invalid_session_id_as_a_value_everywhere()
     {
         await using var lease = await Client.ReserveAsync("bad\nid", cancellationToken: TestTimeout());
 
         Assert.Equal(LeaseStatus.Invalid, lease.Status);
         Assert.Contains("control", lease.Reason);
-        await Assert.ThrowsAsync<ArgumentException>(() => Client.GetStatusAsync("", TestTimeout()));
+        Assert.IsType<InvalidCommand>(await Client.GetStatusAsync("", TestTimeout()));
+        await using var subscription = await Client.OpenSubscriptionAsync("", cancellationToken: TestTimeout());
+        Assert.Equal(SubscriptionStatus.Invalid, subscription.Status);
+        Assert.False(await subscription.WaitToReadAsync(TestTimeout()));
     }
 
     [Fact]

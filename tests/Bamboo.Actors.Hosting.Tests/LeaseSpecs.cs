@@ -37,7 +37,7 @@ public sealed class LeaseCancellationSpecs(ITestOutputHelper output)
         Assert.False(second.CancellationToken.IsCancellationRequested);
         var late = await first.CompleteAsync();
         Assert.True(late.Fenced);
-        Assert.Equal(second.RunId, (await Client.GetStatusAsync("s1", TestTimeout())).RunId);
+        Assert.Equal(second.RunId, (await StatusAsync("s1")).RunId);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class LeaseDisposalSpecs(ITestOutputHelper output) : BambooHosting
 
         await lease.DisposeAsync();
 
-        var status = await Client.GetStatusAsync("s1", TestTimeout());
+        var status = await StatusAsync("s1");
         Assert.Equal((RunStatus.Error, RunLease.DisposedWithoutOutcome), (status.Status, status.Error));
         Assert.Equal(RunStatus.Error, (await lease.Result).Status);
     }
@@ -96,7 +96,7 @@ public sealed class LeaseDisposalSpecs(ITestOutputHelper output) : BambooHosting
 
         await lease.DisposeAsync();
 
-        Assert.Equal(RunStatus.Cancelled, (await Client.GetStatusAsync("s1", TestTimeout())).Status);
+        Assert.Equal(RunStatus.Cancelled, (await StatusAsync("s1")).Status);
     }
 
     [Fact]
@@ -104,12 +104,45 @@ public sealed class LeaseDisposalSpecs(ITestOutputHelper output) : BambooHosting
     {
         await using var active = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
         var queued = await Client.ReserveAsync("s1", new ReserveOptions { OnConflict = ConflictPolicy.Enqueue }, TestTimeout());
-        Assert.Equal(1, (await Client.GetStatusAsync("s1", TestTimeout())).QueueLength);
+        Assert.Equal(1, (await StatusAsync("s1")).QueueLength);
 
         await queued.DisposeAsync();
 
         Assert.Equal(LeaseStatus.Rejected, await queued.WhenStarted.WaitAsync(TestTimeout()));
-        Assert.Equal(0, (await Client.GetStatusAsync("s1", TestTimeout())).QueueLength);
+        Assert.Equal(0, (await StatusAsync("s1")).QueueLength);
+    }
+
+    [Fact]
+    public async Task Should_finalize_once_when_completed_and_disposed_at_once()
+    {
+        var lease = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
+
+        var completing = lease.CompleteAsync();
+        await lease.DisposeAsync();
+
+        Assert.Equal(RunStatus.Completed, (await completing).Status);
+        Assert.Same(await completing, await lease.Result);
+        var status = await StatusAsync("s1");
+        Assert.Equal((RunStatus.Completed, lease.RunId), (status.Status, status.RunId));
+    }
+
+    [Fact]
+    public async Task Should_finalize_the_run_that_starts_while_its_queued_lease_is_disposed()
+    {
+        var active = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
+        var queued = await Client.ReserveAsync("s1", new ReserveOptions { OnConflict = ConflictPolicy.Enqueue }, TestTimeout());
+
+        // The active run ends as the queued lease is withdrawn: whichever the session sees first, no run is left running.
+        var completing = active.CompleteAsync();
+        await queued.DisposeAsync();
+        await completing;
+
+        var status = await StatusAsync("s1");
+        Assert.NotEqual(RunStatus.Running, status.Status);
+        Assert.Equal(0, status.QueueLength);
+        var result = await queued.Result;
+        Assert.True(result is { Reservation: LeaseStatus.Rejected } or { Reservation: LeaseStatus.Ended, Status: RunStatus.Cancelled },
+            result.ToString());
     }
 
     [Fact]
@@ -133,7 +166,7 @@ public sealed class LeaseDisposalSpecs(ITestOutputHelper output) : BambooHosting
 
         await AwaitAssertAsync(async () =>
         {
-            var status = await Client.GetStatusAsync("s1", TestTimeout());
+            var status = await StatusAsync("s1");
             Assert.Equal((RunStatus.Error, "executor lost"), (status.Status, status.Error));
         });
         Assert.True(lease.CancellationToken.IsCancellationRequested);

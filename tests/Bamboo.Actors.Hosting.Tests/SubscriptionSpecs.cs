@@ -26,7 +26,7 @@ public sealed class ClientSubscriptionSpecs(ITestOutputHelper output)
     {
         await using var lease = await Client.ReserveAsync("s1", cancellationToken: TestTimeout());
         for (var i = 0; i < 5; i++) await lease.PublishAsync(new TokenDelta($"t{i}"));   // sequences 2..6
-        await Client.GetStatusAsync("s1", TestTimeout());
+        await StatusAsync("s1");
 
         var events = await Take(Client.SubscribeAsync("s1", afterSequence: 4, TestTimeout()), 2);
 
@@ -41,7 +41,7 @@ public sealed class ClientSubscriptionSpecs(ITestOutputHelper output)
 
         // Far more than the 4-event buffer, published before the consumer reads anything.
         for (var i = 0; i < 30; i++) await lease.PublishAsync(new TokenDelta($"t{i}"));
-        await Client.GetStatusAsync("s1", TestTimeout());
+        await StatusAsync("s1");
 
         var events = await Take(subscription, 31);
         Assert.Equal(Enumerable.Range(1, 31).Select(i => (long)i), events.Select(e => e.Sequence));
@@ -55,7 +55,7 @@ public sealed class ClientSubscriptionSpecs(ITestOutputHelper output)
         await using var subscription = await Client.OpenSubscriptionAsync("s1", afterSequence: 0, TestTimeout());
 
         for (var i = 0; i < 80; i++) await lease.PublishAsync(new TokenDelta($"t{i}"));   // retention keeps the last 50
-        await Client.GetStatusAsync("s1", TestTimeout());
+        await StatusAsync("s1");
 
         var events = await Take(subscription, 4 + 1 + 50);
         Assert.Equal([1L, 2, 3, 4], events.Take(4).Select(e => e.Sequence));

@@ -1,3 +1,4 @@
+using Bamboo.Actors.Client;
 using Bamboo.Actors.Protocol;
 using static Bamboo.Actors.Protocol.RunnerReplies;
 
@@ -23,9 +24,16 @@ internal static class ApiResults
     public static IResult Unexpected(IRunnerReply reply) => reply switch
     {
         InvalidCommand invalid => BadRequest("invalid_command", invalid.Reason),
-        Unavailable unavailable => Error(StatusCodes.Status503ServiceUnavailable, "unavailable", unavailable.Reason),
+        Unavailable unavailable => Unavailable(unavailable.Reason),
         _ => Error(StatusCodes.Status500InternalServerError, "unexpected_reply", reply.GetType().Name),
     };
+
+    /// <summary>503: the session could not record the change, or did not answer in time.</summary>
+    public static IResult Unavailable(string? reason) => Error(StatusCodes.Status503ServiceUnavailable, "unavailable",
+        reason is null or RunnerClient.NoAnswer ? NoAnswerDetail : reason);
+
+    /// <summary>The detail of a 503 for a session that did not answer in time.</summary>
+    public const string NoAnswerDetail = "the session did not answer in time; retry";
 
     public static object Snapshot(RunnerSnapshot s) => new
     {

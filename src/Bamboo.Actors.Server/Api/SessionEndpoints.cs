@@ -37,7 +37,7 @@ internal static class SessionEndpoints
         sessions.MapPost("/runs/{runId}/finalize", FinalizeAsync);
         sessions.MapPost("/cancel", CancelAsync);
         sessions.MapGet("", GetStatusAsync);
-        sessions.MapGet("/events", EventStream.StreamAsync);
+        sessions.MapGet("/events", EventsEndpoint.StreamAsync);
         return app;
     }
 
@@ -64,6 +64,7 @@ internal static class SessionEndpoints
                 ApiJson.Options, statusCode: 202),
             LeaseStatus.AlreadyRunning => ApiResults.AlreadyRunning(lease.RunId!),
             LeaseStatus.Rejected => ApiResults.Error(409, lease.Reason ?? "rejected", "the run was not accepted"),
+            LeaseStatus.Unavailable => ApiResults.Unavailable(lease.Reason),
             _ => ApiResults.BadRequest("invalid_command", lease.Reason ?? "invalid reservation"),
         };
     }
@@ -154,7 +155,8 @@ internal static class SessionEndpoints
     /// <summary><c>GET /sessions/{id}</c>: the session's diagnostics; 404 for a session that has never been used.</summary>
     private static async Task<IResult> GetStatusAsync(HttpContext context, IRunnerClient runners)
     {
-        var snapshot = await runners.GetStatusAsync(context.SessionId(), context.RequestAborted);
+        var reply = await runners.GetStatusAsync(context.SessionId(), context.RequestAborted);
+        if (reply is not RunnerSnapshot snapshot) return ApiResults.Unexpected(reply);
         var unknown = snapshot is { Status: RunStatus.Pending, LastSequence: 0, SubscriberCount: 0, QueueLength: 0 };
         return unknown
             ? ApiResults.Error(404, "unknown_session", "the session has no runs and no subscribers")

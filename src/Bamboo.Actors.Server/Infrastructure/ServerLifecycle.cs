@@ -15,6 +15,7 @@ internal sealed class ServerLifecycle
 
     private readonly CancellationTokenSource _streamsClosing = new();
     private volatile bool _accepting = true;
+    private ActorSystem? _system;
 
     /// <summary>Whether new runs and reservations are accepted.</summary>
     public bool AcceptingRuns => _accepting;
@@ -22,8 +23,16 @@ internal sealed class ServerLifecycle
     /// <summary>Fires when SSE streams should end.</summary>
     public CancellationToken StreamsClosing => _streamsClosing.Token;
 
+    /// <summary>
+    /// The process's exit code once the host stopped: 1 when the actor system stopped because the cluster downed this
+    /// node or it could not join its seeds (so a supervisor restarts it), else 0.
+    /// </summary>
+    public int ExitCode => _system is { } system && CoordinatedShutdown.Get(system).ShutdownReason
+        is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason ? 1 : 0;
+
     public void Register(ActorSystem system, IHostApplicationLifetime lifetime)
     {
+        _system = system;
         var shutdown = CoordinatedShutdown.Get(system);
         shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "bamboo-server-stop-accepting", () =>
         {

@@ -3,43 +3,77 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Akka.Actor;
 using Bamboo.Actors.Events;
+using Bamboo.Actors.Protocol;
+using static Bamboo.Actors.Protocol.RunnerCommands;
 
 namespace Bamboo.Actors.Client;
 
 /// <summary>
-/// A session subscription read through a bounded channel. If the channel completes early — the consumer fell a whole
-/// buffer behind, or the session's runner stopped — it resubscribes after the last sequence read, so the consumer
-/// misses nothing that is still retained and sees a <see cref="ReplayGap"/> for anything that is not.
+/// A session subscription read through a bounded channel: the reader's handle on a <see cref="SubscriptionActor"/>, which
+/// owns the subscription (cursor, resubscription after a runner's loss or a slow reader) and is the only writer of the
+/// channel and of what this handle shows.
 /// </summary>
 internal sealed class EventSubscription : IEventSubscription
 {
-    private static readonly TimeSpan ReconnectBackoff = TimeSpan.FromMilliseconds(100);
-    private const int ReconnectAttempts = 3;
-
-    private readonly RunnerClient _client;
-    private long? _cursor;
-    private Channel<AgentEvent> _channel = null!;
+    private readonly Channel<AgentEvent> _channel;
+    private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _resumeAt;
     private IActorRef _actor = ActorRefs.Nobody;
+    private int _paused;
     private int _disposed;
-    private bool _readSinceConnect;
-    private int _runnerLost;
+    private long _lastSequence;
+    private int _status = (int)SubscriptionStatus.Live;
+    private string? _reason;
 
-    private EventSubscription(RunnerClient client, string sessionId, long? afterSequence)
+    private EventSubscription(string sessionId, int buffer)
     {
-        _client = client;
         SessionId = sessionId;
-        _cursor = afterSequence;
+        _channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(buffer)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _resumeAt = buffer / 2;
     }
 
     public string SessionId { get; }
 
-    public long LastSequence { get; private set; }
+    public long LastSequence => Volatile.Read(ref _lastSequence);
 
-    public static async Task<EventSubscription> OpenAsync(RunnerClient client, string sessionId, long? afterSequence,
+    public SubscriptionStatus Status => (SubscriptionStatus)Volatile.Read(ref _status);
+
+    public string? Reason => Volatile.Read(ref _reason);
+
+    /// <summary>Whether the actor waits for the reader to catch up before subscribing again.</summary>
+    internal bool IsPaused => Volatile.Read(ref _paused) == 1;
+
+    public static async Task<IEventSubscription> OpenAsync(RunnerClient client, string sessionId, long? afterSequence,
         CancellationToken cancellationToken)
     {
-        var subscription = new EventSubscription(client, sessionId, afterSequence);
-        await subscription.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = new EventSubscription(sessionId, client.Settings.SubscriptionBuffer);
+        // Validated here with the runner's own rules, so nothing is sent for a malformed request.
+        if (RunnerCommandValidator.Validate(new Subscribe(sessionId, ActorRefs.Nobody, afterSequence)) is { } problem)
+        {
+            subscription.Closed(SubscriptionStatus.Invalid, problem);
+            return subscription;
+        }
+        if (client.System.WhenTerminated.IsCompleted)
+        {
+            subscription.Closed(SubscriptionStatus.Unavailable, RunnerClient.Terminated);
+            return subscription;
+        }
+        subscription._actor = client.System.ActorOf(SubscriptionActor.Props(subscription, client.Supervisor, subscription._channel.Writer,
+            afterSequence, client.Settings.AskTimeout));
+        try
+        {
+            await subscription._opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         return subscription;
     }
 
@@ -54,77 +88,62 @@ internal sealed class EventSubscription : IEventSubscription
     public bool TryRead([MaybeNullWhen(false)] out AgentEvent evt)
     {
         if (!_channel.Reader.TryRead(out evt)) return false;
-        _readSinceConnect = true;
-        if (evt is not ReplayGap) _cursor = evt.Sequence;
+        if (Volatile.Read(ref _paused) == 1) ResumeWhenCaughtUp(fromReader: true);
         return true;
     }
 
     public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
     {
-        while (Volatile.Read(ref _disposed) == 0)
-        {
-            if (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false)) return true;
-            if (Volatile.Read(ref _disposed) == 1) break;
-            // The channel completed early (slow consumer, or the runner stopped: hand-off, node loss): resume after the last
-            // event read. A durable session keeps numbering across incarnations; an in-memory session's next incarnation
-            // numbers from 1 again, so after losing its runner the old cursor would skip the new events: read from the start.
-            _client.System.Stop(_actor);
-            if (Interlocked.Exchange(ref _runnerLost, 0) == 1 && !_client.DurableSessions) _cursor = 0;
-            if (!_readSinceConnect) await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
-            await ReconnectAsync(cancellationToken).ConfigureAwait(false);
-        }
-        return false;
+        if (Volatile.Read(ref _disposed) == 1) return false;
+        if (Volatile.Read(ref _paused) == 1) ResumeWhenCaughtUp(fromReader: true);
+        return await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false) && Volatile.Read(ref _disposed) == 0;
     }
 
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _client.System.Stop(_actor);
+            _actor.Tell(PoisonPill.Instance);
             _channel.Writer.TryComplete();
         }
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Connects again, retrying a few times: while a shard moves, a subscription request can go unanswered.</summary>
-    private async Task ReconnectAsync(CancellationToken cancellationToken)
+    // Written by the subscription's actor only, one message at a time.
+
+    /// <summary>The session answered a subscription: the first answer opens this subscription.</summary>
+    internal void Opened(long lastSequence)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await ConnectAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (TimeoutException) when (attempt < ReconnectAttempts && Volatile.Read(ref _disposed) == 0)
-            {
-                await Task.Delay(ReconnectBackoff, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        if (_opened.Task.IsCompleted) return;
+        Volatile.Write(ref _lastSequence, lastSequence);
+        _opened.TrySetResult();
     }
 
-    private async Task ConnectAsync(CancellationToken cancellationToken)
+    /// <summary>No further events will arrive: the subscription is <paramref name="status"/> (unless it was disposed).</summary>
+    internal void Closed(SubscriptionStatus status, string reason)
     {
-        var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(_client.Settings.SubscriptionBuffer)
+        if (Volatile.Read(ref _disposed) == 0 && Status == SubscriptionStatus.Live)
         {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        var subscribed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var actor = _client.System.ActorOf(SubscriptionActor.Props(SessionId, _cursor, _client.Supervisor, channel.Writer, subscribed,
-            () => Volatile.Write(ref _runnerLost, 1)));
-        try
-        {
-            LastSequence = await subscribed.Task.WaitAsync(_client.Settings.AskTimeout, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _reason, reason);
+            Volatile.Write(ref _status, (int)status);
         }
-        catch
-        {
-            _client.System.Stop(actor);
-            throw;
-        }
-        _channel = channel;
-        _actor = actor;
-        _readSinceConnect = false;
+        _channel.Writer.TryComplete();
+        _opened.TrySetResult();
+    }
+
+    /// <summary>The channel is full: the actor has unsubscribed and subscribes again once the reader has read half of it.</summary>
+    internal void Pause()
+    {
+        Interlocked.Exchange(ref _paused, 1);
+        // The reader may have caught up between the failed write and the flag: then nothing would wake the actor.
+        ResumeWhenCaughtUp(fromReader: false);
+    }
+
+    /// <summary>Claims the resumption when the reader has caught up; from the reader, tells the actor (which, from its
+    /// own thread, reads <see cref="IsPaused"/> instead).</summary>
+    private void ResumeWhenCaughtUp(bool fromReader)
+    {
+        if (_channel.Reader.Count > _resumeAt || Interlocked.Exchange(ref _paused, 0) == 0) return;
+        if (fromReader) _actor.Tell(SubscriptionActor.Resume.Instance);
     }
 }

@@ -30,13 +30,25 @@ public enum LeaseStatus
     Invalid,
     /// <summary>The run has ended; see <see cref="RunLease.Result"/>.</summary>
     Ended,
+    /// <summary>
+    /// The session could not record the reservation or the finalize (its journal is unavailable), or did not answer in
+    /// time (<see cref="RunLease.Reason"/> says which). After a reservation: nothing is held (should the session grant it
+    /// late, it ends the run as <c>Error("executor lost")</c>). After a finalize: the run's end is unknown here; the lease's
+    /// executor has stopped, so the session ends a run it still has active the same way.
+    /// </summary>
+    Unavailable,
 }
 
 /// <summary>How a run ended, as recorded by its session.</summary>
 /// <param name="SessionId">The session.</param>
 /// <param name="RunId">The run (null when the reservation was invalid).</param>
-/// <param name="Reservation">How the reservation went; <see cref="LeaseStatus.Ended"/> for a run that ran.</param>
-/// <param name="Status">The terminal status; null when the run never started or was fenced before this lease finalized it.</param>
-/// <param name="Error">The error message for <see cref="RunStatus.Error"/>, or why the run never started.</param>
+/// <param name="Reservation">How the lease ended: <see cref="LeaseStatus.Ended"/> for a run it finalized, else how the
+/// reservation was refused (<see cref="LeaseStatus.AlreadyRunning"/>, <see cref="LeaseStatus.Rejected"/>,
+/// <see cref="LeaseStatus.Invalid"/>), or <see cref="LeaseStatus.Unavailable"/> when the session could not be reached for
+/// the reservation or the finalize.</param>
+/// <param name="Status">The terminal status; null when the run never started, was fenced before this lease finalized it,
+/// or its finalize went unanswered.</param>
+/// <param name="Error">The error message for <see cref="RunStatus.Error"/>, or why the run never started or why its
+/// finalize went unanswered.</param>
 /// <param name="Fenced">The run had already been ended by someone else (interrupted, deadline, executor loss) when this lease finalized.</param>
 public sealed record RunResult(string SessionId, string? RunId, LeaseStatus Reservation, RunStatus? Status, string? Error, bool Fenced = false);

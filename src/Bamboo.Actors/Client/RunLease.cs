@@ -2,22 +2,23 @@ using Akka.Actor;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using static Bamboo.Actors.Protocol.RunnerCommands;
-using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Client;
 
 /// <summary>
 /// The outcome of <see cref="IRunnerClient.ReserveAsync"/> and, when <see cref="Status"/> is
 /// <see cref="LeaseStatus.Active"/>, the handle of the run: publish its events, watch its
-/// <see cref="CancellationToken"/>, finalize it. Expected outcomes (already running, queued, rejected) are statuses,
-/// not exceptions.
+/// <see cref="CancellationToken"/>, finalize it. Expected outcomes (already running, queued, rejected, invalid,
+/// unavailable) are statuses, not exceptions. Thread-safe.
 /// </summary>
 /// <remarks>
-/// A lease is backed by a small executor actor passed as the reservation's executor: the session runner watches it and
+/// A lease is a handle on a small executor actor passed as the reservation's executor: the session runner watches it and
 /// delivers cancellation to it wherever the session lives, which is how <see cref="CancellationToken"/> fires for a
-/// cancel issued on any node, an interrupting run, or a passed deadline. Disposing a lease that was never finalized
-/// finalizes it — as cancelled if its token fired, else as <c>Error("lease disposed without outcome")</c> — and
-/// withdraws a queued reservation, so no run leaks.
+/// cancel issued on any node, an interrupting run, or a passed deadline. That actor owns the lease's state: finalize,
+/// cancel and dispose are messages to it, a publish is sent on its behalf (it receives the answer), and everything read
+/// here (status, run id, reason, the token, <see cref="WhenStarted"/>, <see cref="Result"/>) is what it last decided.
+/// Disposing a lease that was never finalized finalizes it — as cancelled if its token fired, else as
+/// <c>Error("lease disposed without outcome")</c> — and withdraws a queued reservation, so no run leaks.
 /// </remarks>
 public sealed class RunLease : IAsyncDisposable
 {
@@ -25,13 +26,16 @@ public sealed class RunLease : IAsyncDisposable
     public const string DisposedWithoutOutcome = "lease disposed without outcome";
 
     private readonly RunnerClient _client;
-    private readonly object _gate = new();
     private readonly CancellationTokenSource _cancellation = new();
-    private readonly TaskCompletionSource _reservation = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<LeaseStatus> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<RunResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task<RunResult>? _finalizing;
+    private readonly TaskCompletionSource<LeaseStatus> _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<RunResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<LeaseStatus>? _started; // only for a queued lease
+    private View _view = View.Reserving;
+    private RunOutcome? _outcome;
+    private int _executorGone;
+    private int _orphanFinalize;
     private int _disposed;
+    private long _answerDue;
 
     internal RunLease(RunnerClient client, string sessionId)
     {
@@ -44,66 +48,78 @@ public sealed class RunLease : IAsyncDisposable
 
     /// <summary>Where the lease stands.</summary>
     /// <remarks>Starts as <see cref="LeaseStatus.Queued"/> while the reservation is under way; callers only see the lease
-    /// once the session has answered.</remarks>
-    public LeaseStatus Status { get; private set; } = LeaseStatus.Queued;
+    /// once the session has answered. Stays <see cref="LeaseStatus.Active"/> while a finalize is under way.</remarks>
+    public LeaseStatus Status => Volatile.Read(ref _view).Status;
 
     /// <summary>
     /// This lease's run (<see cref="LeaseStatus.Active"/>, <see cref="LeaseStatus.Queued"/>, <see cref="LeaseStatus.Ended"/>),
     /// or, for <see cref="LeaseStatus.AlreadyRunning"/>, the run that is already active.
     /// </summary>
-    public string? RunId { get; private set; }
+    public string? RunId => Volatile.Read(ref _view).RunId;
 
     /// <summary>1-based queue position when the reservation was queued.</summary>
-    public int? QueuePosition { get; private set; }
+    public int? QueuePosition => Volatile.Read(ref _view).QueuePosition;
 
-    /// <summary>Why the reservation was rejected or invalid.</summary>
-    public string? Reason { get; private set; }
+    /// <summary>Why the reservation was rejected, invalid or unavailable.</summary>
+    public string? Reason => Volatile.Read(ref _view).Reason;
 
     /// <summary>When the run started.</summary>
-    public DateTimeOffset? StartedAt { get; private set; }
+    public DateTimeOffset? StartedAt => Volatile.Read(ref _view).StartedAt;
 
     /// <summary>Fires when the run must stop: cancellation requested (by anyone, on any node), interrupted by a newer run,
-    /// deadline passed, session stopped, its session runner was lost (the runner's node crashed), or the lease's executor
-    /// actor stopped.</summary>
+    /// deadline passed, session stopped, a publish was fenced, its session runner was lost with the run (the runner's node
+    /// crashed, an in-memory session's runner failed), or the lease's executor actor stopped.</summary>
     public CancellationToken CancellationToken => _cancellation.Token;
 
-    /// <summary>Why <see cref="CancellationToken"/> fired.</summary>
-    public string? CancellationReason { get; private set; }
+    /// <summary>Why <see cref="CancellationToken"/> fired (the first reason).</summary>
+    public string? CancellationReason => Volatile.Read(ref _view).CancellationReason;
 
     /// <summary>Completes when the lease is no longer queued: <see cref="LeaseStatus.Active"/> once the run started, or the
     /// reason it never will (<see cref="LeaseStatus.Rejected"/>, ...).</summary>
-    public Task<LeaseStatus> WhenStarted => _started.Task;
+    public Task<LeaseStatus> WhenStarted => Volatile.Read(ref _started)?.Task ?? _answered.Task;
 
-    /// <summary>Completes with the run's result once it has been finalized (by this lease) or refused.</summary>
-    public Task<RunResult> Result => _completion.Task;
+    /// <summary>Completes with the run's result once it has been finalized (by this lease) or refused; never faults.</summary>
+    public Task<RunResult> Result => _result.Task;
 
     /// <summary>Whether this lease currently owns a running run.</summary>
     public bool IsActive => Status == LeaseStatus.Active;
 
+    /// <summary>The lease's executor actor (nobody for a reservation refused before it was sent).</summary>
     internal IActorRef Executor { get; set; } = ActorRefs.Nobody;
 
-    internal Task Reservation => _reservation.Task;
+    /// <summary>Completes with the session's first answer (or <see cref="LeaseStatus.Unavailable"/> when none came).</summary>
+    internal Task<LeaseStatus> Answer => _answered.Task;
+
+    internal bool CancellationRequested => _cancellation.IsCancellationRequested;
+
+    /// <summary>When (<see cref="System.Diagnostics.Stopwatch"/> timestamp) the answer the executor actor awaits is
+    /// overdue; 0 when it awaits none. Written by the actor, read by the client's sweep.</summary>
+    internal long AnswerDue
+    {
+        get => Volatile.Read(ref _answerDue);
+        set => Volatile.Write(ref _answerDue, value);
+    }
 
     /// <summary>
     /// Publishes a progress event for this run (fire-and-forget; ordered). Returns false, publishing nothing, when the
-    /// lease no longer owns an active run. A run the session has fenced meanwhile fires <see cref="CancellationToken"/>.
+    /// lease no longer owns an active run or its finalize was requested. A run the session has fenced meanwhile fires
+    /// <see cref="CancellationToken"/>. An event whose write fails (a durable session's journal is unavailable) is lost;
+    /// the run goes on.
     /// </summary>
     /// <exception cref="ArgumentException">The event is not a valid progress event (e.g. a lifecycle event).</exception>
     public ValueTask<bool> PublishAsync(AgentEvent evt)
     {
         if (RunnerCommandValidator.Event(evt) is { } problem) throw new ArgumentException(problem, nameof(evt));
-        string runId;
-        lock (_gate)
-        {
-            if (Status != LeaseStatus.Active || _finalizing is not null) return ValueTask.FromResult(false);
-            runId = RunId!;
-        }
-        // Sent with the lease's actor as sender: a fenced publish is answered StaleRun to it, which fires the token.
-        _client.Supervisor.Tell(new Publish(SessionId, runId, evt), Executor);
+        var view = Volatile.Read(ref _view);
+        if (view.Status != LeaseStatus.Active || Volatile.Read(ref _outcome) is not null) return ValueTask.FromResult(false);
+        // The one call not queued behind the executor actor: sent from the caller's thread on the actor's behalf (its
+        // answer, a fence, goes to the actor), so it keeps its order with the caller's next call to the session — a status
+        // query or a subscription that follows sees it — and still precedes this lease's finalize, which takes one hop more.
+        _client.Supervisor.Tell(new Publish(SessionId, view.RunId!, evt), Executor);
         return ValueTask.FromResult(true);
     }
 
-    /// <summary>Finalizes the run as completed.</summary>
+    /// <summary>Finalizes the run as completed (see <see cref="FinalizeAsync"/>).</summary>
     public Task<RunResult> CompleteAsync() => FinalizeAsync(RunOutcome.Completed);
 
     /// <summary>Finalizes the run from an exception: cancellation → cancelled, anything else → error with its message.</summary>
@@ -113,141 +129,98 @@ public sealed class RunLease : IAsyncDisposable
     public Task<RunResult> CancelledAsync() => FinalizeAsync(RunOutcome.Cancelled);
 
     /// <summary>
-    /// Finalizes the run with <paramref name="outcome"/>. Idempotent: later calls return the first call's result.
+    /// Finalizes the run with <paramref name="outcome"/>. Idempotent: later calls return the first call's result. The
+    /// result is a value for every answer: <see cref="LeaseStatus.Ended"/> with the recorded status (<c>Fenced</c> when
+    /// the session had already ended or superseded the run), or <see cref="LeaseStatus.Unavailable"/> when the session
+    /// did not record it within the answer timeout (after retrying); the run's end is then unknown here, and the session
+    /// ends a run still active as <c>Error("executor lost")</c> once this lease's executor stops.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The lease never owned a run (not active, not ended).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="outcome"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The lease never owned a run (queued, refused, invalid, unavailable).</exception>
     public Task<RunResult> FinalizeAsync(RunOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        lock (_gate)
+        if (Volatile.Read(ref _outcome) is not null) return Result;
+        var view = Volatile.Read(ref _view);
+        if (view.Status != LeaseStatus.Active)
+            throw new InvalidOperationException($"The lease of session '{SessionId}' is {view.Status}; only an active lease can be finalized.");
+        if (Interlocked.CompareExchange(ref _outcome, outcome, null) is null)
         {
-            if (_finalizing is not null) return _finalizing;
-            if (Status != LeaseStatus.Active)
-                throw new InvalidOperationException($"The lease of session '{SessionId}' is {Status}; only an active lease can be finalized.");
-            return _finalizing = SendFinalizeAsync(RunId!, outcome);
+            Executor.Tell(new Finalize(SessionId, view.RunId!, outcome));
+            // The executor actor may have stopped before it read that: then nobody else will finalize.
+            if (Volatile.Read(ref _executorGone) == 1) FinalizeOrphan(outcome);
         }
+        return Result;
     }
 
     /// <summary>
     /// Ends the lease: an active run that was never finalized is finalized (cancelled if the token fired, else
     /// <c>Error("lease disposed without outcome")</c>); a queued reservation is withdrawn; the executor actor stops.
+    /// Completes once the lease has its <see cref="Result"/>. Never throws.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        try
+        if (Interlocked.Exchange(ref _disposed, 1) == 1 || Result.IsCompleted) return;
+        if (Volatile.Read(ref _executorGone) == 1)
         {
-            LeaseStatus status;
-            bool finalizing;
-            lock (_gate)
-            {
-                status = Status;
-                finalizing = _finalizing is not null;
-            }
-            if (status == LeaseStatus.Active && !finalizing)
-            {
-                await FinalizeAsync(_cancellation.IsCancellationRequested
-                    ? RunOutcome.Cancelled
-                    : RunOutcome.Failed(DisposedWithoutOutcome)).ConfigureAwait(false);
-            }
-            else if (status == LeaseStatus.Queued && RunId is { } queuedRunId)
-            {
-                var reply = await _client.CancelAsync(SessionId, queuedRunId, "lease disposed").ConfigureAwait(false);
-                // The session also tells the executor actor, but that actor is about to stop: settle the lease here.
-                if (reply is CancelRequested) OnRefused(LeaseStatus.Rejected, queuedRunId, "cancelled");
-            }
-            else if (_finalizing is { } pending)
-            {
-                await pending.ConfigureAwait(false);
-            }
+            // The executor actor is gone (a queued lease was refused when it stopped): finalize what it left active.
+            if (Status == LeaseStatus.Active) FinalizeOrphan(RequestOutcome(RunOutcome.Cancelled));
         }
-        catch (Exception) when (_client.IsShuttingDown)
+        else
         {
-            // The actor system is going away; the session ends the run when it sees the executor stop.
+            Executor.Tell(LeaseActor.Dispose.Instance);
+            if (Volatile.Read(ref _executorGone) == 1 && Status == LeaseStatus.Active) FinalizeOrphan(RequestOutcome(RunOutcome.Cancelled));
         }
-        finally
-        {
-            // Stopping the executor is the backstop: if finalizing failed, the session sees it terminate and ends the run
-            // as Error("executor lost").
-            _client.System.Stop(Executor);
-        }
+        await Result.ConfigureAwait(false);
     }
 
-    private async Task<RunResult> SendFinalizeAsync(string runId, RunOutcome outcome)
+    /// <summary>Asks the session to cancel this lease's run (a queued one is withdrawn): its token fires when the session
+    /// signals it. Does nothing once the lease has ended.</summary>
+    internal void RequestCancel(string reason)
     {
-        IRunnerReply reply;
-        try
-        {
-            reply = await _client.AskAsync(new Finalize(SessionId, runId, outcome), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            _completion.TrySetException(exception);
-            throw;
-        }
-        var result = reply switch
-        {
-            Finalized f => new RunResult(SessionId, runId, LeaseStatus.Ended, f.Status, f.Error),
-            // A lease finalizes once, so an already-final run was ended by the session (deadline, executor loss).
-            AlreadyFinalized a => new RunResult(SessionId, runId, LeaseStatus.Ended, a.Status, null, Fenced: true),
-            StaleRun => new RunResult(SessionId, runId, LeaseStatus.Ended, null, null, Fenced: true),
-            _ => null,
-        };
-        if (result is null)
-        {
-            Exception failure = reply is Unavailable unavailable
-                ? new RunnerUnavailableException(SessionId, unavailable.Reason)
-                : new InvalidOperationException($"Unexpected reply to finalize: {reply}");
-            _completion.TrySetException(failure);
-            throw failure;
-        }
-        lock (_gate) Status = LeaseStatus.Ended;
-        _completion.TrySetResult(result);
-        return result;
+        var view = Volatile.Read(ref _view);
+        if (view.RunId is { } runId && view.Status is LeaseStatus.Active or LeaseStatus.Queued)
+            Executor.Tell(new Cancel(SessionId, runId, reason));
     }
 
-    // Called by the lease's executor actor, one message at a time.
+    /// <summary>Records <paramref name="outcome"/> as the finalize's outcome unless one was requested already; returns the
+    /// one that counts.</summary>
+    internal RunOutcome RequestOutcome(RunOutcome outcome) => Interlocked.CompareExchange(ref _outcome, outcome, null) ?? outcome;
 
-    internal void OnReserved(Reserved reserved)
+    // Written by the lease's executor actor only, one message at a time: the one path from the actor to the caller.
+
+    internal void Answered(string runId, int position)
     {
-        lock (_gate)
-        {
-            if (Status is not LeaseStatus.Queued) return;
-            Status = LeaseStatus.Active;
-            RunId = reserved.RunId;
-            StartedAt = reserved.StartedAt;
-        }
-        _reservation.TrySetResult();
-        _started.TrySetResult(LeaseStatus.Active);
+        _started = new TaskCompletionSource<LeaseStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _view, _view with { RunId = runId, QueuePosition = position });
+        _answered.TrySetResult(LeaseStatus.Queued);
     }
 
-    internal void OnQueued(Queued queued)
+    internal void Started(string runId, DateTimeOffset startedAt)
     {
-        lock (_gate)
-        {
-            RunId = queued.RunId;
-            QueuePosition = queued.Position;
-        }
-        _reservation.TrySetResult();
+        Volatile.Write(ref _view, _view with { Status = LeaseStatus.Active, RunId = runId, StartedAt = startedAt });
+        _answered.TrySetResult(LeaseStatus.Active);
+        _started?.TrySetResult(LeaseStatus.Active);
     }
 
-    internal void OnRefused(LeaseStatus status, string? runId, string? reason)
+    internal void Refused(LeaseStatus status, string? runId, string reason)
     {
-        lock (_gate)
-        {
-            if (Status is not LeaseStatus.Queued) return;
-            Status = status;
-            RunId = runId ?? RunId;
-            Reason = reason;
-        }
-        _reservation.TrySetResult();
-        _started.TrySetResult(status);
-        _completion.TrySetResult(new RunResult(SessionId, RunId, status, null, reason));
+        Volatile.Write(ref _view, _view with { Status = status, RunId = runId ?? _view.RunId, Reason = reason });
+        _answered.TrySetResult(status);
+        _started?.TrySetResult(status);
+        Complete(new RunResult(SessionId, RunId, status, null, reason));
     }
 
-    internal void OnCancel(string reason)
+    internal void Ended(RunResult result)
     {
-        lock (_gate) CancellationReason ??= reason;
+        Volatile.Write(ref _view, _view with { Status = result.Reservation, Reason = result.Reservation == LeaseStatus.Ended ? _view.Reason : result.Error });
+        Complete(result);
+    }
+
+    internal void Cancel(string reason)
+    {
+        if (_cancellation.IsCancellationRequested) return;
+        Volatile.Write(ref _view, _view with { CancellationReason = reason });
         try
         {
             _cancellation.Cancel();
@@ -258,21 +231,52 @@ public sealed class RunLease : IAsyncDisposable
         }
     }
 
-    internal void OnRunnerLost(string reason)
+    /// <summary>
+    /// The executor actor stopped while the run was active or being finalized (the actor system shuts down, or the actor
+    /// was stopped). The token fires; a finalize it had sent, or one requested that it never read, is sent once more from
+    /// here, since there is no actor left to go through (finalize is idempotent by run id).
+    /// </summary>
+    internal void ExecutorGone(RunOutcome? sent)
     {
-        LeaseStatus status;
-        lock (_gate) status = Status;
-        if (status == LeaseStatus.Active) OnCancel(reason);
-        else if (status == LeaseStatus.Queued && _reservation.Task.IsCompleted) OnRefused(LeaseStatus.Rejected, null, reason);
+        Cancel(LeaseActor.ExecutorStopped);
+        // Paired with the handle, which records a finalize or disposal first and then reads this flag: either side sees
+        // the other, and FinalizeOrphan runs once.
+        Interlocked.Exchange(ref _executorGone, 1);
+        var outcome = sent ?? Volatile.Read(ref _outcome) ?? (Volatile.Read(ref _disposed) == 1 ? RequestOutcome(RunOutcome.Cancelled) : null);
+        if (outcome is not null) FinalizeOrphan(outcome);
     }
 
-    internal void OnExecutorStopped()
+    private void FinalizeOrphan(RunOutcome outcome)
     {
-        LeaseStatus status;
-        lock (_gate) status = _finalizing is null ? Status : LeaseStatus.Ended;
-        if (status == LeaseStatus.Active) OnCancel("executor stopped");
-        else if (status == LeaseStatus.Queued && _reservation.Task.IsCompleted) OnRefused(LeaseStatus.Rejected, null, "executor stopped");
+        if (Interlocked.Exchange(ref _orphanFinalize, 1) == 1) return;
+        var runId = RunId!;
+        _ = FinalizeWithoutExecutorAsync();
+        return;
+
+        async Task FinalizeWithoutExecutorAsync()
+        {
+            var reply = await _client.RequestAsync(new Finalize(SessionId, runId, outcome), CancellationToken.None).ConfigureAwait(false);
+            var result = reply switch
+            {
+                RunnerReplies.Finalized f => new RunResult(SessionId, runId, LeaseStatus.Ended, f.Status, f.Error),
+                RunnerReplies.AlreadyFinalized a => new RunResult(SessionId, runId, LeaseStatus.Ended, a.Status, null, Fenced: true),
+                RunnerReplies.StaleRun => new RunResult(SessionId, runId, LeaseStatus.Ended, null, null, Fenced: true),
+                RunnerReplies.Unavailable u => new RunResult(SessionId, runId, LeaseStatus.Unavailable, null, u.Reason),
+                _ => new RunResult(SessionId, runId, LeaseStatus.Unavailable, null, $"unexpected reply to finalize: {reply.GetType().Name}"),
+            };
+            Ended(result);
+        }
     }
 
-    internal void OnReservationFailed(Exception exception) => _reservation.TrySetException(exception);
+    private void Complete(RunResult result)
+    {
+        if (_result.TrySetResult(result)) _client.Forget(this);
+    }
+
+    /// <summary>What the lease shows, replaced as a whole by its executor actor at each transition.</summary>
+    private sealed record View(LeaseStatus Status, string? RunId, int? QueuePosition, string? Reason, DateTimeOffset? StartedAt,
+        string? CancellationReason)
+    {
+        public static View Reserving { get; } = new(LeaseStatus.Queued, null, null, null, null, null);
+    }
 }

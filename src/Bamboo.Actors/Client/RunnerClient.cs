@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Akka;
 using Akka.Actor;
 using Bamboo.Actors.Configuration;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
-using Bamboo.Actors.Routing;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
 
@@ -16,28 +16,33 @@ namespace Bamboo.Actors.Client;
 /// </summary>
 public sealed class RunnerClient : IRunnerClient
 {
+    /// <summary>The reason of an <see cref="Unavailable"/> answer (or lease status) when the session did not answer
+    /// within <see cref="ClientSettings.AskTimeout"/>.</summary>
+    public const string NoAnswer = "the session did not answer in time";
+
+    /// <summary>The reason of an <see cref="Unavailable"/> answer once the client's ActorSystem has terminated.</summary>
+    public const string Terminated = "the actor system has terminated";
+
+    private readonly ConcurrentDictionary<RunLease, byte> _leases = new();
+
     /// <summary>Creates a client for <paramref name="supervisor"/>, with settings from <paramref name="system"/>'s
     /// <c>bamboo.client</c> configuration unless given.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="system"/> or <paramref name="supervisor"/> is null.</exception>
     public RunnerClient(ActorSystem system, IActorRef supervisor, ClientSettings? settings = null)
     {
         System = system ?? throw new ArgumentNullException(nameof(system));
         Supervisor = supervisor ?? throw new ArgumentNullException(nameof(supervisor));
         Settings = settings ?? ClientSettings.Create(system);
-        var runnerSettings = BambooConfig.RunnerSettings(system);
-        _durableSessions = runnerSettings.Durable;
-        var grace = runnerSettings.ShutdownGrace;
+        var grace = BambooConfig.RunnerSettings(system).ShutdownGrace;
+        var sweep = TimeSpan.FromTicks(Math.Clamp(Settings.AskTimeout.Ticks / 8, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        var sweeping = system.Scheduler.Advanced.ScheduleRepeatedlyCancelable(sweep, sweep, SweepOverdueAnswers);
+        system.WhenTerminated.ContinueWith(_ => sweeping.Cancel(), TaskScheduler.Default);
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-client-drain", async () =>
         {
             await DrainAsync("shutting down", grace).ConfigureAwait(false);
             return Done.Instance;
         });
     }
-
-    private readonly ConcurrentDictionary<RunLease, byte> _leases = new();
-    private readonly bool _durableSessions;
-
-    /// <summary>Whether sessions are durable (their event numbering survives a new incarnation).</summary>
-    internal bool DurableSessions => _durableSessions;
 
     /// <summary>
     /// Asks every run this client holds a lease for to cancel (queued ones are withdrawn) and waits up to
@@ -46,14 +51,9 @@ public sealed class RunnerClient : IRunnerClient
     /// <returns>How many leases were still unfinished when the grace ran out.</returns>
     public async Task<int> DrainAsync(string reason, TimeSpan grace)
     {
-        var leases = _leases.Keys.ToList();
-        foreach (var lease in leases)
-        {
-            if (lease.RunId is { } runId && lease.Status is LeaseStatus.Active or LeaseStatus.Queued)
-                _ = CancelAsync(lease.SessionId, runId, reason, CancellationToken.None);
-        }
-        var finished = Task.WhenAll(leases.Select(lease => lease.Result.ContinueWith(_ => { }, TaskScheduler.Default)));
-        await Task.WhenAny(finished, Task.Delay(grace)).ConfigureAwait(false);
+        var leases = _leases.Select(pair => pair.Key).ToList();
+        foreach (var lease in leases) lease.RequestCancel(reason);
+        await Task.WhenAny(Task.WhenAll(leases.Select(lease => lease.Result)), Task.Delay(grace)).ConfigureAwait(false);
         return leases.Count(lease => !lease.Result.IsCompleted);
     }
 
@@ -63,27 +63,36 @@ public sealed class RunnerClient : IRunnerClient
 
     internal ClientSettings Settings { get; }
 
-    internal bool IsShuttingDown => System.WhenTerminated.IsCompleted || CoordinatedShutdown.Get(System).ShutdownReason is not null;
-
     /// <inheritdoc />
     public async Task<RunLease> ReserveAsync(string sessionId, ReserveOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ReserveOptions.Default;
         var lease = new RunLease(this, sessionId);
         var reserve = new Reserve(sessionId, options.OnConflict, Deadline: options.Deadline);
-        lease.Executor = System.ActorOf(LeaseActor.Props(lease, Supervisor, reserve, _durableSessions));
+        if (RunnerCommandValidator.Validate(reserve) is { } problem)
+        {
+            lease.Refused(LeaseStatus.Invalid, null, problem);
+            return lease;
+        }
+        if (System.WhenTerminated.IsCompleted)
+        {
+            lease.Refused(LeaseStatus.Unavailable, null, Terminated);
+            return lease;
+        }
+        // Registered first, forgotten when its result is set (by its executor actor): a drain sees every lease.
+        _leases.TryAdd(lease, 0);
+        lease.Executor = System.ActorOf(LeaseActor.Props(lease, Supervisor, reserve, Settings.AskTimeout));
         try
         {
-            await lease.Reservation.WaitAsync(Settings.AskTimeout, cancellationToken).ConfigureAwait(false);
+            // The executor actor gives up after the answer timeout itself (Unavailable): only the caller's token is awaited here.
+            await (cancellationToken.CanBeCanceled ? lease.Answer.WaitAsync(cancellationToken) : lease.Answer).ConfigureAwait(false);
         }
-        catch
+        catch (OperationCanceledException)
         {
             // Abandoned: should the reservation still be granted, the session sees its executor gone and ends the run.
             System.Stop(lease.Executor);
             throw;
         }
-        if (lease.Status is LeaseStatus.Active or LeaseStatus.Queued && _leases.TryAdd(lease, 0))
-            _ = lease.Result.ContinueWith(_ => _leases.TryRemove(lease, out byte _), TaskScheduler.Default);
         return lease;
     }
 
@@ -95,8 +104,6 @@ public sealed class RunnerClient : IRunnerClient
         var lease = await ReserveAsync(sessionId, options, cancellationToken).ConfigureAwait(false);
         if (lease.Status is LeaseStatus.Active or LeaseStatus.Queued)
             _ = ExecuteAsync(lease, work);
-        else
-            await lease.DisposeAsync().ConfigureAwait(false);
         return lease;
     }
 
@@ -105,40 +112,39 @@ public sealed class RunnerClient : IRunnerClient
         ReserveOptions? options = null, CancellationToken cancellationToken = default)
     {
         var lease = await StartAsync(sessionId, work, options, cancellationToken).ConfigureAwait(false);
-        await using var registration = cancellationToken.Register(() =>
-        {
-            if (lease.RunId is { } runId && lease.Status is LeaseStatus.Active or LeaseStatus.Queued)
-                _ = CancelAsync(sessionId, runId, "caller cancelled", CancellationToken.None);
-        }).ConfigureAwait(false);
+        await using var registration = cancellationToken.Register(() => lease.RequestCancel("caller cancelled")).ConfigureAwait(false);
         return await lease.Result.ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public Task<IRunnerReply> CancelAsync(string sessionId, string? runId = null, string? reason = null,
         CancellationToken cancellationToken = default) =>
-        AskAsync(new Cancel(sessionId, runId, reason), cancellationToken);
+        RequestAsync(new Cancel(sessionId, runId, reason), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IRunnerReply> FinalizeAsync(string sessionId, string runId, RunOutcome outcome, CancellationToken cancellationToken = default) =>
-        AskAsync(new Finalize(sessionId, runId, outcome), cancellationToken);
+    public Task<IRunnerReply> FinalizeAsync(string sessionId, string runId, RunOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return RequestAsync(new Finalize(sessionId, runId, outcome), cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task<IRunnerReply> PublishAsync(string sessionId, string runId, AgentEvent evt, CancellationToken cancellationToken = default) =>
-        AskAsync(new Publish(sessionId, runId, evt, Acknowledge: true), cancellationToken);
+    public Task<IRunnerReply> PublishAsync(string sessionId, string runId, AgentEvent evt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        return RequestAsync(new Publish(sessionId, runId, evt, Acknowledge: true), cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<IRunnerReply> ReserveExternalAsync(string sessionId, ReserveOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ReserveOptions.Default;
-        return AskAsync(new Reserve(sessionId, options.OnConflict, Deadline: options.Deadline), cancellationToken);
+        return RequestAsync(new Reserve(sessionId, options.OnConflict, Deadline: options.Deadline), cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task<RunnerSnapshot> GetStatusAsync(string sessionId, CancellationToken cancellationToken = default)
-    {
-        if (SessionIds.Validate(sessionId) is { } problem) throw new ArgumentException(problem, nameof(sessionId));
-        return await Supervisor.Ask<RunnerSnapshot>(new GetStatus(sessionId), Settings.AskTimeout, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<IRunnerReply> GetStatusAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        RequestAsync(new GetStatus(sessionId), cancellationToken);
 
     /// <inheritdoc />
     public async IAsyncEnumerable<AgentEvent> SubscribeAsync(string sessionId, long? afterSequence = null,
@@ -150,41 +156,71 @@ public sealed class RunnerClient : IRunnerClient
     }
 
     /// <inheritdoc />
-    public async Task<IEventSubscription> OpenSubscriptionAsync(string sessionId, long? afterSequence = null,
-        CancellationToken cancellationToken = default)
+    public Task<IEventSubscription> OpenSubscriptionAsync(string sessionId, long? afterSequence = null,
+        CancellationToken cancellationToken = default) =>
+        EventSubscription.OpenAsync(this, sessionId, afterSequence, cancellationToken);
+
+    /// <summary>
+    /// One command, one answer: validated here (a malformed command is answered <see cref="InvalidCommand"/> without a
+    /// message sent), then asked of the supervisor; no answer within the answer timeout is <see cref="Unavailable"/>.
+    /// </summary>
+    /// <remarks>
+    /// Each call is an <c>Ask</c>: its temporary reply actor is what tells the answers of concurrent calls apart. Replies
+    /// carry no request id, and several commands share reply types (<see cref="StaleRun"/>, <see cref="Unavailable"/>),
+    /// so one long-lived actor could not match a late answer to its call. Leases, the hot path, ask nothing: their
+    /// executor actor is the one recipient of their answers.
+    /// </remarks>
+    internal async Task<IRunnerReply> RequestAsync(IRunnerCommand command, CancellationToken cancellationToken)
     {
-        if (SessionIds.Validate(sessionId) is { } problem) throw new ArgumentException(problem, nameof(sessionId));
-        if (afterSequence < 0) throw new ArgumentOutOfRangeException(nameof(afterSequence), afterSequence, "must not be negative");
-        return await EventSubscription.OpenAsync(this, sessionId, afterSequence, cancellationToken).ConfigureAwait(false);
+        if (RunnerCommandValidator.Validate(command) is { } problem) return new InvalidCommand(command.SessionId, problem);
+        if (System.WhenTerminated.IsCompleted) return new Unavailable(command.SessionId, Terminated);
+        try
+        {
+            return await Supervisor.Ask<IRunnerReply>(command, Settings.AskTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return new Unavailable(command.SessionId, NoAnswer);
+        }
     }
 
-    internal Task<IRunnerReply> AskAsync(IRunnerCommand command, CancellationToken cancellationToken) =>
-        Supervisor.Ask<IRunnerReply>(command, Settings.AskTimeout, cancellationToken);
+    /// <summary>
+    /// Tells each lease's executor actor whose awaited answer is overdue (see <see cref="LeaseActor.AnswerOverdue"/>): one
+    /// pass over the leases every eighth of the answer timeout (at most every second), instead of one scheduler
+    /// registration per request. A timeout therefore fires up to one sweep late.
+    /// </summary>
+    private void SweepOverdueAnswers()
+    {
+        if (_leases.IsEmpty) return;
+        var now = Stopwatch.GetTimestamp();
+        // The dictionary's enumerator takes no lock (its Keys would take them all, against every reservation meanwhile).
+        foreach (var (lease, _) in _leases)
+        {
+            var due = lease.AnswerDue;
+            if (due != 0 && now >= due) lease.Executor.Tell(LeaseActor.AnswerOverdue.Instance);
+        }
+    }
+
+    /// <summary>The lease has its result: it holds nothing more for a drain to cancel.</summary>
+    internal void Forget(RunLease lease) => _leases.TryRemove(lease, out _);
 
     private static async Task ExecuteAsync(RunLease lease, Func<RunContext, CancellationToken, Task> work)
     {
-        try
+        await using (lease.ConfigureAwait(false))
         {
-            await using (lease.ConfigureAwait(false))
+            if (lease.Status == LeaseStatus.Queued && await lease.WhenStarted.ConfigureAwait(false) != LeaseStatus.Active)
+                return;
+            Exception? failure = null;
+            try
             {
-                if (lease.Status == LeaseStatus.Queued && await lease.WhenStarted.ConfigureAwait(false) != LeaseStatus.Active)
-                    return;
-                Exception? failure = null;
-                try
-                {
-                    await Task.Run(() => work(new RunContext(lease), lease.CancellationToken)).ConfigureAwait(false);
-                }
-                catch (Exception exception)
-                {
-                    failure = exception;
-                }
-                await (failure is null ? lease.CompleteAsync() : lease.FailAsync(failure)).ConfigureAwait(false);
+                await Task.Run(() => work(new RunContext(lease), lease.CancellationToken)).ConfigureAwait(false);
             }
-        }
-        catch (Exception)
-        {
-            // Finalizing failed (the runners did not answer): Result carries the exception, and disposing the lease stopped
-            // its executor actor, so the session ends the run as Error("executor lost").
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
+            // A value whatever happens (finalized, fenced or unavailable): Result carries it.
+            await (failure is null ? lease.CompleteAsync() : lease.FailAsync(failure)).ConfigureAwait(false);
         }
     }
 }

@@ -79,6 +79,10 @@ public static class BambooConfig
             JournalPluginId = config.GetString("journal-plugin", ""),
             SnapshotPluginId = config.GetString("snapshot-plugin", ""),
             SnapshotEvery = config.GetInt("snapshot-every"),
+            PublishFacts = config.GetBoolean("publish-facts"),
+            EventBatchSize = config.GetInt("event-batch-size"),
+            EventBatchInterval = config.GetTimeSpan("event-batch-interval"),
+            IdempotencyWindow = config.GetTimeSpan("idempotency-window"),
         }.Validate();
     }
 }

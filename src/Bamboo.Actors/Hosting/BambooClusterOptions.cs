@@ -61,6 +61,12 @@ public sealed class BambooClusterOptions
     /// unreachable. Default 3 seconds (Akka's).</summary>
     public TimeSpan? AcceptableHeartbeatPause { get; set; }
 
+    /// <summary>
+    /// How long this node keeps trying to join its seeds before it leaves and its ActorSystem stops (the server then
+    /// exits with code 1, so a supervisor restarts it). Default 60 seconds (<c>hocon/cluster.conf</c>).
+    /// </summary>
+    public TimeSpan? JoinTimeout { get; set; }
+
     /// <summary>Whether this node joins a cluster: <see cref="Enabled"/>, else whether there are <see cref="Seeds"/>.</summary>
     public bool IsEnabled => Enabled ?? SeedAddresses().Length > 0;
 
@@ -101,6 +107,7 @@ public sealed class BambooClusterOptions
             throw new ArgumentException($"Bamboo:Cluster:SplitBrainStrategy must be one of {string.Join(", ", SplitBrainStrategies)} (got '{strategy}').", nameof(SplitBrainStrategy));
         if (StableAfter <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:StableAfter must be positive.", nameof(StableAfter));
         if (AcceptableHeartbeatPause <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:AcceptableHeartbeatPause must be positive.", nameof(AcceptableHeartbeatPause));
+        if (JoinTimeout <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:JoinTimeout must be positive.", nameof(JoinTimeout));
         if (MinimumMembers < 1) throw new ArgumentException("Bamboo:Cluster:MinimumMembers must be at least 1.", nameof(MinimumMembers));
         return this;
     }
@@ -128,6 +135,7 @@ public sealed class BambooClusterOptions
         }
         hocon.AppendSetting("akka.cluster.split-brain-resolver.stable-after", StableAfter);
         hocon.AppendSetting("akka.cluster.failure-detector.acceptable-heartbeat-pause", AcceptableHeartbeatPause);
+        hocon.AppendSetting("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes", JoinTimeout);
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
     }
 }

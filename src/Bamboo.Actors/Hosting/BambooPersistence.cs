@@ -44,9 +44,7 @@ public static class BambooPersistence
 
     /// <summary>
     /// The plugins cluster sharding keeps its own state in (coordinator, remembered entities): the sessions' store, but
-    /// as plugins of their own, with Akka's default replay filter. Sessions' plugins fail a replay that shows two
-    /// writers, because a session's facts are acknowledged promises; sharding's state is rebuilt by the regions, and two
-    /// coordinators that once wrote one store (two clusters formed by mistake) must not leave sharding unable to start.
+    /// as plugins of their own, so sharding's writes never share a persistence-id space or settings with sessions'.
     /// </summary>
     public static (string Journal, string Snapshots)? ShardingPlugins(BambooPersistenceOptions options) => options.Mode switch
     {
@@ -204,7 +202,7 @@ public static class BambooPersistence
         command.ExecuteNonQuery();
     }
 
-    /// <summary>What the runners read: whether sessions are durable, on which plugins; and the journal's replay filter.</summary>
+    /// <summary>What the runners read: whether sessions are durable, on which plugins; and the SQL journals' settings.</summary>
     private static Config RunnerHocon(BambooPersistenceOptions options)
     {
         var hocon = new StringBuilder();
@@ -217,10 +215,15 @@ public static class BambooPersistence
         hocon.Append("bamboo.runners.journal-plugin = ").AppendLine(Quote(journal));
         hocon.Append("bamboo.runners.snapshot-plugin = ").AppendLine(Quote(snapshots));
         if (options.SnapshotEvery is { } every) hocon.Append("bamboo.runners.snapshot-every = ").Append(every).AppendLine();
-        // A replay that finds an older writer's facts after a newer writer's fails the session's recovery instead of
-        // silently dropping them (Akka's default, repair-by-discard-old, dropped acknowledged facts). The shard lease
-        // keeps one writer per session, so this fires only on a broken deployment, and then loudly.
-        hocon.Append(journal).AppendLine(".replay-filter.mode = fail");
+        // No replay filter. Akka's filter tells writers apart by the writer id of each row, but Akka.Persistence.Sql
+        // writes one id per journal (per process), not per incarnation: a session that moves away and back to a node it
+        // lived on (hand-off, node restarts) looks exactly like a stale writer. Its default, repair-by-discard-old, then
+        // silently dropped acknowledged facts (seen in the multi-process chaos test), and fail would refuse to recover a
+        // healthy session forever. One writer per session is kept where writers meet instead: the shard lease, a stop
+        // that waits for the write in flight, and the journal's unique (session, sequence) key, whose violation the
+        // runner reports as a writer conflict.
+        hocon.Append(journal).AppendLine(".replay-filter.mode = off");
+        hocon.Append("akka.persistence.journal.").Append(ShardingPluginIdentifier).AppendLine(".replay-filter.mode = off");
         // After a database outage, Akka's circuit breaker (open after 10 failed calls) keeps refusing for its reset
         // timeout, 30 s by default, although the database is back: 3 s lets the first call through soon after.
         hocon.Append(journal).AppendLine(".circuit-breaker.reset-timeout = 3s");

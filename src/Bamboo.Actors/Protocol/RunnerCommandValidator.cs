@@ -29,7 +29,12 @@ public static class RunnerCommandValidator
             Reserve r when !Enum.IsDefined(r.OnConflict) => $"unknown conflict policy {(int)r.OnConflict}",
             Reserve { Deadline: { } d } when d <= TimeSpan.Zero => "deadline must be positive",
             Reserve { Deadline: { } d } when d > MaxDeadline => $"deadline must be at most {MaxDeadline.TotalDays} days",
-            Finalize f => RunId(f.RunId) ?? (f.Outcome is null ? "outcome is required" : null),
+            Reserve { HeartbeatTimeout: { } h } when h <= TimeSpan.Zero => "heartbeat timeout must be positive",
+            Reserve { HeartbeatTimeout: { } h } when h > MaxDeadline => $"heartbeat timeout must be at most {MaxDeadline.TotalDays} days",
+            Reserve r => IdempotencyKey(r.IdempotencyKey) ?? Json(r.Input, "input") ?? Agent(r.Agent),
+            Finalize f => RunId(f.RunId) ?? (f.Outcome is null ? "outcome is required" : null) ?? Json(f.Output, "output"),
+            Heartbeat h => RunId(h.RunId),
+            GetRun g => RunId(g.RunId),
             Cancel { RunId: { } runId } => RunId(runId),
             Publish p => RunId(p.RunId) ?? Event(p.Event),
             Subscribe s when s.Subscriber is null => "subscriber is required",
@@ -54,6 +59,42 @@ public static class RunnerCommandValidator
         // AgentEvent can be subclassed: a type of the embedder's own has no wire name, no schema and no replay rule.
         _ => $"unknown event type {evt.GetType().Name}",
     };
+
+    /// <summary>Longest idempotency key: printable ASCII, at most this many characters.</summary>
+    public const int MaxIdempotencyKeyLength = 128;
+
+    /// <summary>Largest input or output a run's record keeps (UTF-16 characters of JSON text; 256 KiB).</summary>
+    public const int MaxRecordedJsonLength = 256 * 1024;
+
+    /// <summary>Why <paramref name="key"/> is not an idempotency key (≤ 128 printable ASCII characters), or null.</summary>
+    public static string? IdempotencyKey(string? key) =>
+        key is null ? null
+        : key.Length == 0 ? "idempotency key must not be empty"
+        : key.Length > MaxIdempotencyKeyLength ? $"idempotency key must be at most {MaxIdempotencyKeyLength} characters"
+        : key.Any(c => c is < '\u0020' or > '\u007e') ? "idempotency key must be printable ASCII"
+        : null;
+
+    /// <summary>Why <paramref name="json"/> cannot be kept as a run's <paramref name="what"/> (not one JSON value, or over
+    /// 256 KiB), or null.</summary>
+    public static string? Json(string? json, string what)
+    {
+        if (json is null) return null;
+        if (json.Length > MaxRecordedJsonLength) return $"{what} must be at most {MaxRecordedJsonLength / 1024} KiB";
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { MaxDepth = 64 });
+            return null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return $"{what} must be one JSON value";
+        }
+    }
+
+    private static string? Agent(string? agent) =>
+        agent is null ? null
+        : agent.Length is 0 or > 64 || agent.Any(char.IsControl) ? "agent must be a name of 1 to 64 characters"
+        : null;
 
     private static string? RunId(string? runId) =>
         string.IsNullOrEmpty(runId) ? "runId is required"

@@ -17,17 +17,28 @@ public static class RunnerCommands
     /// <param name="Executor">The actor doing the run's work. It is watched (its death ends the run as
     /// <c>Error("executor lost")</c>) and receives <see cref="ExecutorSignals.CancelRun"/>.</param>
     /// <param name="Deadline">The run's maximum total duration; the configured default applies when null.</param>
+    /// <param name="Agent">The built-in agent that does the work (a managed run), kept in the run's record; null for a
+    /// worker or an embedded executor.</param>
+    /// <param name="Input">JSON text kept in the run's record: a managed run's input, a reservation's metadata.</param>
+    /// <param name="IdempotencyKey">A retry with the same key (within the idempotency window) gets the first answer again
+    /// (same run); the same key with another request is <c>Rejected("idempotency_key_reused")</c>.</param>
+    /// <param name="HeartbeatTimeout">A worker that sends nothing (event or <see cref="Heartbeat"/>) for this long has its
+    /// run ended as <c>Error("heartbeat timeout")</c>.</param>
     public sealed record Reserve(
         string SessionId,
         ConflictPolicy OnConflict = ConflictPolicy.Reject,
         IActorRef? Executor = null,
-        TimeSpan? Deadline = null) : IRunnerCommand;
+        TimeSpan? Deadline = null,
+        string? Agent = null,
+        string? Input = null,
+        string? IdempotencyKey = null,
+        TimeSpan? HeartbeatTimeout = null) : IRunnerCommand;
 
     /// <summary>
     /// End the run <paramref name="RunId"/> with <paramref name="Outcome"/>. Fenced by run id: replies
     /// <see cref="RunnerReplies.Finalized"/>, <see cref="RunnerReplies.StaleRun"/> or <see cref="RunnerReplies.AlreadyFinalized"/>.
     /// </summary>
-    public sealed record Finalize(string SessionId, string RunId, RunOutcome Outcome) : IRunnerCommand;
+    public sealed record Finalize(string SessionId, string RunId, RunOutcome Outcome, string? Output = null) : IRunnerCommand;
 
     /// <summary>
     /// Request cooperative cancellation of the active run (or, with <paramref name="RunId"/>, of that run, which may
@@ -57,6 +68,18 @@ public static class RunnerCommands
 
     /// <summary>Stop delivering to <paramref name="Subscriber"/>. Replies <see cref="RunnerReplies.Unsubscribed"/>.</summary>
     public sealed record Unsubscribe(string SessionId, IActorRef Subscriber) : IRunnerCommand;
+
+    /// <summary>A worker of run <paramref name="RunId"/> is alive (fenced by run id). Replies
+    /// <see cref="RunnerReplies.Published"/> (whether cancellation was requested) or <see cref="RunnerReplies.StaleRun"/>.</summary>
+    public sealed record Heartbeat(string SessionId, string RunId) : IRunnerCommand;
+
+    /// <summary>The record of run <paramref name="RunId"/> while the session holds it. Replies
+    /// <see cref="RunnerReplies.RunRecord"/> or <see cref="RunnerReplies.UnknownRun"/>.</summary>
+    public sealed record GetRun(string SessionId, string RunId) : IRunnerCommand;
+
+    /// <summary>Delete the session's history. Replies <see cref="RunnerReplies.SessionDeleted"/>, or
+    /// <see cref="RunnerReplies.Rejected"/> (<c>session_busy</c>) while it has a run.</summary>
+    public sealed record DeleteSession(string SessionId) : IRunnerCommand;
 }
 
 /// <summary>Messages a session runner sends to a run's executor.</summary>

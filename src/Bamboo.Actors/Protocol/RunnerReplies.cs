@@ -14,8 +14,10 @@ public static class RunnerReplies
     public sealed record Queued(string SessionId, string RunId, int Position) : IRunnerReply, IWithSessionId;
 
     /// <summary>
-    /// A reservation refused or withdrawn. Reasons: <c>queue_full</c>; and, for a queued run,
-    /// <c>cancelled</c>, <c>executor lost</c> or the reason its session stopped (then <paramref name="RunId"/> is set).
+    /// A reservation refused or withdrawn. Reasons: <c>queue_full</c>; <c>idempotency_key_reused</c> (the key's first
+    /// start asked for something else; <paramref name="RunId"/> is that start's run); <c>session_busy</c> (a delete of
+    /// a session with a run); and, for a queued run, <c>cancelled</c>, <c>executor lost</c> or the reason its session
+    /// stopped (then <paramref name="RunId"/> is set).
     /// </summary>
     public sealed record Rejected(string SessionId, string Reason, string? RunId = null) : IRunnerReply, IWithSessionId;
 
@@ -50,6 +52,40 @@ public static class RunnerReplies
     /// The session could not record the change durably (its journal is unavailable); nothing changed. Retry later.
     /// </summary>
     public sealed record Unavailable(string SessionId, string Reason) : IRunnerReply, IWithSessionId;
+
+    /// <summary>
+    /// A run's record (reply to <see cref="RunnerCommands.GetRun"/> for the run the session holds: its current or last
+    /// run, or a queued one). <paramref name="Input"/> and <paramref name="Output"/> are JSON text.
+    /// </summary>
+    public sealed record RunRecord(
+        string SessionId,
+        string RunId,
+        RunStatus Status,
+        DateTimeOffset CreatedAt,
+        DateTimeOffset? StartedAt,
+        DateTimeOffset? EndedAt,
+        string? Error,
+        ConflictPolicy OnConflict,
+        string? Agent,
+        string? Input,
+        string? Output,
+        int RoundCount,
+        string? LastToolName,
+        long LastSequence,
+        bool CancelRequested,
+        string? CancelReason,
+        string? CancelledBy,
+        int? QueuePosition) : IRunnerReply, IWithSessionId
+    {
+        /// <summary>How long the run waited in the queue before it started.</summary>
+        public TimeSpan? QueueWait => StartedAt - CreatedAt;
+    }
+
+    /// <summary>The session holds no run <paramref name="RunId"/> (an older run is found in the read model, if at all).</summary>
+    public sealed record UnknownRun(string SessionId, string RunId) : IRunnerReply, IWithSessionId;
+
+    /// <summary>The session's history was deleted (reply to <see cref="RunnerCommands.DeleteSession"/>).</summary>
+    public sealed record SessionDeleted(string SessionId) : IRunnerReply, IWithSessionId;
 
     /// <summary>A malformed command. Nothing was created or changed.</summary>
     /// <param name="SessionId">The session id as given (may itself be the problem).</param>

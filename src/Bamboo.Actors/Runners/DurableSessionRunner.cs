@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Coordination;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.Persistence.Journal;
 using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Routing;
 using Bamboo.Actors.Sharding;
@@ -25,6 +26,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private long _factsSinceSnapshot;
     private IActorRef? _persistingFor;
     private bool _stopWhenWritten;
+    private long _previousSnapshotSequenceNr;
 
     /// <summary>Creates the durable runner of the entity <paramref name="entityId"/>.</summary>
     public DurableSessionRunner(string entityId, RunnerSettings settings)
@@ -63,10 +65,14 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     {
         switch (message)
         {
-            case SnapshotOffer { Snapshot: DurableRunnerState<IActorRef> snapshot }:
+            case SnapshotOffer { Snapshot: DurableRunnerState<IActorRef> snapshot } offer:
                 _shell.State.Restore(snapshot);
+                _previousSnapshotSequenceNr = offer.Metadata.SequenceNr;
                 break;
             case RunnerFact<IActorRef> fact:
+                _shell.State.Apply(fact);
+                break;
+            case Tagged { Payload: RunnerFact<IActorRef> fact }: // journals that keep the tags on replay (the in-memory one)
                 _shell.State.Apply(fact);
                 break;
             case RecoveryCompleted:
@@ -89,7 +95,17 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
             case SessionRunner.Stop:
                 Context.Stop(Self);
                 break;
-            case SaveSnapshotSuccess:
+            case SaveSnapshotSuccess saved:
+                ForgetBefore(saved.Metadata.SequenceNr);
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                break;
+            case DeleteMessagesFailure failure:
+                // Deleting old facts only saves space: what recovery needs is still there.
+                Log.Warning(failure.Cause, "Session {0} could not delete facts up to {1}", _shell.State.SessionId, failure.ToSequenceNr);
+                break;
+            case DeleteSnapshotsFailure failure:
+                Log.Warning(failure.Cause, "Session {0} could not delete old snapshots", _shell.State.SessionId);
                 break;
             case SaveSnapshotFailure failure:
                 // A snapshot only shortens recovery: the facts are all in the journal, so a failed save loses nothing.
@@ -97,7 +113,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 break;
             case RunnerTimers.IdleCheck:
                 // While facts are being written the session is not idle, whatever its memory already says.
-                if (_shell.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
+                if (_shell.Passivation.IdleCheckFired(busy: _persistingFor is not null)) Become(Passivating);
                 break;
             default:
                 if (_persistingFor is not null) Stash.Stash();
@@ -110,7 +126,7 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     private void Passivating(object message)
     {
         if (message is SessionRunner.Stop) Context.Stop(Self);
-        else _shell.HandBack(message, Sender);
+        else _shell.Passivation.HandBack(message, Sender);
     }
 
     /// <summary>
@@ -134,14 +150,16 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
             return;
         }
         _persistingFor = Sender;
-        var last = decision.Facts[^1];
-        PersistAllAsync(decision.Facts, fact =>
+        var written = decision.Facts.Select(Tag).ToArray();
+        var last = written[^1];
+        PersistAllAsync(written, fact =>
         {
             _factsSinceSnapshot++;
             if (!ReferenceEquals(fact, last)) return;
             _persistingFor = null;
             _shell.Apply(decision);
-            if (_factsSinceSnapshot >= _settings.SnapshotEvery)
+            if (decision.Reply is SessionDeleted) ForgetAllButTheLast();
+            else if (_factsSinceSnapshot >= _settings.SnapshotEvery)
             {
                 _factsSinceSnapshot = 0;
                 SaveSnapshot(_shell.State.ToDurable());
@@ -151,11 +169,39 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
         });
     }
 
+    /// <summary>Facts go to the journal tagged for the read model (<see cref="SessionFacts.Tag"/>), sequence reservations
+    /// as they are: no model needs them.</summary>
+    private static object Tag(RunnerFact<IActorRef> fact) =>
+        fact is RunnerFact<IActorRef>.SequencesReserved ? fact : new Tagged(fact, FactTags);
+
+    private static readonly string[] FactTags = [SessionFacts.Tag];
+
+    /// <summary>
+    /// A snapshot at <paramref name="sequenceNr"/> was saved: the facts before the previous snapshot, and the snapshots
+    /// before this one, are no longer needed for recovery, and go. One snapshot's worth of facts stays, so a read model
+    /// that lags behind the journal still finds them.
+    /// </summary>
+    private void ForgetBefore(long sequenceNr)
+    {
+        if (_previousSnapshotSequenceNr > 0) DeleteMessages(_previousSnapshotSequenceNr);
+        DeleteSnapshots(new SnapshotSelectionCriteria(sequenceNr - 1));
+        _previousSnapshotSequenceNr = sequenceNr;
+    }
+
+    /// <summary>The session's history was deleted: everything but the last fact (the deletion itself, which keeps the
+    /// numbering and tells the read model) goes.</summary>
+    private void ForgetAllButTheLast()
+    {
+        DeleteMessages(LastSequenceNr - 1);
+        DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr));
+        _factsSinceSnapshot = 0;
+    }
+
     /// <summary>Stops, handing every command that waited behind a write to the session's next incarnation.</summary>
     private void LeaveWithWaitingCommands()
     {
         foreach (var waiting in Stash.ClearStash())
-            _shell.HandBack(waiting.Message, waiting.Sender);
+            _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         Become(Passivating);
         Context.Stop(Self);
     }
@@ -195,9 +241,9 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     /// <inheritdoc />
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        // The journal's replay filter is set to fail (not to discard an old writer's facts silently): a session whose
-        // journal holds interleaved writers does not start, rather than start from a history with acknowledged facts
-        // dropped. With the shard lease that cannot happen; if it does, it needs an operator, so it is loud.
+        // A journal whose replay filter fails a replay that shows interleaved writers (journals that record a writer per
+        // incarnation; the SQL journal records one per process and runs without the filter) leaves the session
+        // unrecovered rather than started from a history with acknowledged facts dropped: loud, for an operator.
         if (JournalConflicts.IsWriterConflict(reason))
         {
             BambooMetrics.JournalWriterConflicts.Add(1);
@@ -227,11 +273,13 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
     /// </summary>
     private void Unrecorded(string reason)
     {
+        // The commands that waited go on their way first: a sender that retries at once on Unavailable (a lease
+        // finalizing) then comes after them, in the order it sent its commands.
+        _shell.Passivation.LeaveAfterFailure();
+        foreach (var waiting in Stash.ClearStash())
+            _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
         _persistingFor = null;
-        _shell.LeaveAfterFailure();
-        foreach (var waiting in Stash.ClearStash())
-            _shell.HandBack(waiting.Message, waiting.Sender);
         Become(Passivating);
     }
 }

@@ -39,6 +39,13 @@ public abstract record RunnerEffect<TRef> where TRef : class
     /// <summary>Report <see cref="RunnerState{TRef}.GraceExpired"/> for <paramref name="RunId"/> after <paramref name="After"/>.</summary>
     public sealed record ScheduleGrace(string RunId, TimeSpan After) : RunnerEffect<TRef>;
 
+    /// <summary>Report <see cref="RunnerState{TRef}.FlushEvents"/> after <paramref name="After"/>: executors' events are
+    /// waiting to be recorded.</summary>
+    public sealed record ScheduleFlush(TimeSpan After) : RunnerEffect<TRef>;
+
+    /// <summary>Report <see cref="RunnerState{TRef}.HeartbeatCheck"/> for <paramref name="RunId"/> after <paramref name="After"/>.</summary>
+    public sealed record ScheduleHeartbeatCheck(string RunId, TimeSpan After) : RunnerEffect<TRef>;
+
     /// <summary>The active run ended: its deadline and grace timers are no longer needed.</summary>
     public sealed record CancelTimers : RunnerEffect<TRef>;
 

@@ -45,6 +45,22 @@ public sealed record RunnerSettings
     /// <summary>Snapshot store plugin of durable sessions; the system's default snapshot store when empty.</summary>
     public string SnapshotPluginId { get; init; } = "";
 
+    /// <summary>
+    /// An in-memory session publishes the facts of its decisions on the EventStream (<see cref="SessionFactRecorded"/>),
+    /// as a durable one records them in its journal: what the read model of runs and sessions is built from.
+    /// </summary>
+    public bool PublishFacts { get; init; }
+
+    /// <summary>A durable session records executors' progress events in batches of at most this many.</summary>
+    public int EventBatchSize { get; init; }
+
+    /// <summary>A durable session records executors' progress events at most this long after they were published (the
+    /// events a crash can lose: published, delivered live, not yet recorded). Tool events are recorded at once.</summary>
+    public TimeSpan EventBatchInterval { get; init; }
+
+    /// <summary>How long a start's idempotency key is remembered.</summary>
+    public TimeSpan IdempotencyWindow { get; init; }
+
     /// <summary>A durable session saves a snapshot of its state every this many persisted facts.</summary>
     public int SnapshotEvery { get; init; }
 
@@ -71,6 +87,9 @@ public sealed record RunnerSettings
         if (EventRetention < 1) throw new ArgumentOutOfRangeException(nameof(EventRetention), EventRetention, "must be at least 1");
         if (ReplayCriticalEvents < 0) throw new ArgumentOutOfRangeException(nameof(ReplayCriticalEvents), ReplayCriticalEvents, "must not be negative");
         if (DefaultDeadline <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultDeadline), DefaultDeadline, "must be positive");
+        if (EventBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EventBatchSize), EventBatchSize, "must be at least 1");
+        if (EventBatchInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(EventBatchInterval), EventBatchInterval, "must be positive");
+        if (IdempotencyWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdempotencyWindow), IdempotencyWindow, "must be positive");
         if (SnapshotEvery < 1) throw new ArgumentOutOfRangeException(nameof(SnapshotEvery), SnapshotEvery, "must be at least 1");
         if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ShutdownGrace), ShutdownGrace, "must not be negative");
         if (DeadlineGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DeadlineGrace), DeadlineGrace, "must not be negative");

@@ -1,8 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.Event;
 using Bamboo.Actors.Protocol;
-using Bamboo.Actors.Sharding;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 
 namespace Bamboo.Actors.Runners;
@@ -27,9 +25,13 @@ internal sealed class RunnerShell
         _timers = new RunnerTimers(context, settings.IdleTimeout);
         _observer = new RunnerObserver(context.GetLogger(), state.SessionId);
         State = state;
+        Passivation = new RunnerPassivation(context, settings, state, _timers);
     }
 
     public RunnerState<IActorRef> State { get; }
+
+    /// <summary>How this runner leaves: idle, after a failure, handing back what arrives meanwhile.</summary>
+    public RunnerPassivation Passivation { get; }
 
     private IActorRef Sender => _context.Sender;
 
@@ -42,24 +44,34 @@ internal sealed class RunnerShell
         return message switch
         {
             Reserve reserve => Reserve(reserve),
-            Finalize finalize => State.Finalize(finalize.RunId, finalize.Outcome, Now),
+            Finalize finalize => State.Finalize(finalize.RunId, finalize.Outcome, Now, finalize.Output),
             Cancel cancel => State.Cancel(cancel.RunId, cancel.Reason, Now),
             Publish publish => State.Publish(publish.RunId, publish.Event, publish.Acknowledge, Now),
             GetStatus => State.GetStatus(),
             Subscribe subscribe => State.Subscribe(subscribe.Subscriber, subscribe.AfterSequence),
             Unsubscribe unsubscribe => State.Unsubscribe(unsubscribe.Subscriber),
             Terminated terminated => State.Terminated(terminated.ActorRef, Now),
+            Heartbeat heartbeat => State.Heartbeat(heartbeat.RunId, Now),
+            GetRun get => State.GetRun(get.RunId),
+            DeleteSession => State.Delete(Now),
             RunnerTimers.DeadlineTick tick => State.DeadlinePassed(tick.RunId, Now),
             RunnerTimers.GraceTick tick => State.GraceExpired(tick.RunId, Now),
+            RunnerTimers.HeartbeatTick tick => State.HeartbeatCheck(tick.RunId, Now),
+            RunnerTimers.FlushTick => State.FlushEvents(),
             SessionRunner.Drain drain => State.Drain(drain.Reason, Sender, Now),
             SessionRunner.EndRuns end => State.Abandon(end.Reason, Now, Sender),
             _ => null,
         };
     }
 
-    /// <summary>Replies to the current sender and applies the effects, in order.</summary>
+    /// <summary>Replies to the current sender and applies the effects, in order; an in-memory runner that publishes its
+    /// facts publishes them first (a durable one has recorded them in its journal).</summary>
     public void Apply(RunnerDecision<IActorRef> decision)
     {
+        if (_settings is { PublishFacts: true, Durable: false })
+        {
+            foreach (var fact in decision.Facts) _context.System.EventStream.Publish(new SessionFactRecorded(State.SessionId, fact));
+        }
         if (decision.Reply is { } reply) Sender.Tell(reply);
         foreach (var effect in decision.Effects) Apply(effect);
         if (State.IsIdle) _timers.EnsureIdleCheck();
@@ -77,39 +89,6 @@ internal sealed class RunnerShell
         var decision = State.Recovered(Now);
         _observer.Recovered(State.Status == RunStatus.Running ? State.RunId : null);
         return decision;
-    }
-
-    /// <summary>
-    /// An idle check arrived. When the session has been idle for the whole idle timeout, asks the parent (supervisor or
-    /// shard) to stop this runner and returns true: until the stop arrives, the actor hands commands back
-    /// (<see cref="HandBack"/>). A <paramref name="busy"/> or non-idle session gets a fresh check once it is idle.
-    /// </summary>
-    public bool IdleCheckFired(bool busy)
-    {
-        if (busy || !State.IsIdle)
-        {
-            _timers.IdleCheckSkipped();
-            return false;
-        }
-        if (!_timers.IdleCheckFired()) return false;
-        _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
-        return true;
-    }
-
-    /// <summary>Asks the parent to stop this runner although it is not idle (its memory can no longer be trusted).</summary>
-    public void LeaveAfterFailure() => _context.Parent.Tell(new Passivate(SessionRunner.Stop.Instance));
-
-    /// <summary>
-    /// Hands <paramref name="message"/>, if it is a command, back on behalf of <paramref name="sender"/> to whoever
-    /// delivers it to the session's next incarnation: the shard region when sharded (it buffers while a shard is handed
-    /// off and follows the session to its new node; the shard itself drops messages during a hand-off), else the parent
-    /// supervisor (it buffers for a passivating child). Anything else is dropped.
-    /// </summary>
-    public void HandBack(object message, IActorRef sender)
-    {
-        if (message is not IRunnerCommand command) return;
-        var target = _settings.Sharded ? ClusterSharding.Get(_context.System).ShardRegion(BambooSharding.TypeName) : _context.Parent;
-        target.Tell(command, sender);
     }
 
     /// <summary>
@@ -136,7 +115,8 @@ internal sealed class RunnerShell
         var conflict = State.Status == RunStatus.Running;
         // Under a plain Tell from outside an actor the sender is deadLetters: nobody to notify later.
         var reserver = Sender.IsNobody() || Equals(Sender, _context.System.DeadLetters) ? null : Sender;
-        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, Now);
+        var now = Now;
+        var decision = State.Reserve(command.OnConflict, command.Executor, reserver, command.Deadline, now, RunRequest.Of(command, now));
         _observer.Reserved(command.OnConflict, conflict, decision.Reply);
         return decision;
     }
@@ -177,6 +157,12 @@ internal sealed class RunnerShell
                 break;
             case RunnerEffect<IActorRef>.CancelTimers:
                 _timers.CancelRunTimer();
+                break;
+            case RunnerEffect<IActorRef>.ScheduleFlush flush:
+                _timers.ScheduleOnce(flush.After, RunnerTimers.FlushTick.Instance);
+                break;
+            case RunnerEffect<IActorRef>.ScheduleHeartbeatCheck check:
+                _timers.ScheduleOnce(check.After, new RunnerTimers.HeartbeatTick(check.RunId));
                 break;
             case RunnerEffect<IActorRef>.Drained drained:
                 drained.Waiter.Tell(SessionRunner.Drained.Instance, self);

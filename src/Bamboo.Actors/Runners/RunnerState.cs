@@ -6,41 +6,56 @@ namespace Bamboo.Actors.Runners;
 
 /// <summary>
 /// The runner state machine of one session, with no actor-system dependency: inputs in, a
-/// <see cref="RunnerDecision{TRef}"/> (reply and effects) out. <c>Pending → Running → Completed | Cancelled | Error</c>;
+/// <see cref="RunnerDecision{TRef}"/> (reply, effects, facts) out. <c>Pending → Running → Completed | Cancelled | Error</c>;
 /// a terminal runner accepts a new reservation, which starts a new run with a fresh run id.
 /// </summary>
 /// <remarks>
-/// <para>Every <see cref="Finalize"/>, <see cref="Publish"/> and targeted <see cref="Cancel"/> is fenced by run id: input
-/// for any run but the active one is answered with <see cref="StaleRun"/> and changes nothing. This is the fix for the
-/// seed's stale-finalize bug, where a slow, superseded run overwrote the status of the newer run.</para>
+/// <para>Every <see cref="Finalize"/>, <see cref="Publish"/>, <see cref="Heartbeat"/> and targeted <see cref="Cancel"/> is
+/// fenced by run id: input for any run but the active one is answered with <see cref="StaleRun"/> and changes nothing.
+/// This is the fix for the seed's stale-finalize bug, where a slow, superseded run overwrote the status of the newer run.</para>
+/// <para>State changes only through <see cref="RunnerFact{TRef}"/>s (this file decides, <c>RunnerState.Facts.cs</c>
+/// applies), so replaying a durable session's facts rebuilds the same state, its run records and its events.</para>
 /// <para>The type is mutable (one instance per session actor, never shared) so the event ring is not copied per event;
 /// "pure" here means deterministic and free of I/O: time and run ids are inputs.</para>
 /// </remarks>
 /// <typeparam name="TRef">The handle of executors and reservers: <c>IActorRef</c> in the actor, anything in tests.</typeparam>
-public sealed class RunnerState<TRef> where TRef : class
+public sealed partial class RunnerState<TRef> where TRef : class
 {
     private readonly RunnerSettings _settings;
     private readonly Func<string> _newRunId;
     private readonly List<RunnerFact<TRef>.RunEnqueued> _queue = [];
     private readonly bool _durable;
+    private readonly bool _recordsFacts;
     private readonly EventLog _log;
     private HashSet<TRef>? _subscribers; // most sessions never have one
     private List<TRef>? _drainWaiters; // only while the node shuts down
+    private List<AgentEvent>? _unrecorded; // durable: executors' events published but not yet in a fact
     private List<RunnerEffect<TRef>>? _effects;
     private List<RunnerFact<TRef>>? _facts;
     private bool _executorRecovered;
+    private DateTimeOffset _lastHeartbeatAt;
 
     /// <summary>Sequences reserved per <see cref="RunnerFact{TRef}.SequencesReserved"/> fact: one extra write per this many events.</summary>
     public const int SequenceBlock = 1024;
+
+    /// <summary>Error of a run that did not survive a restart (its executor is gone, or it had none and its deadline passed).</summary>
+    public const string LostOnRestart = "lost on restart";
+
+    /// <summary>Error of a worker's run that sent nothing for longer than its heartbeat timeout.</summary>
+    public const string HeartbeatTimedOut = "heartbeat timeout";
 
     /// <summary>Creates the state of a session that has never had a run.</summary>
     /// <param name="sessionId">The session.</param>
     /// <param name="settings">Limits; <see cref="RunnerSettings.Default"/> when null.</param>
     /// <param name="newRunId">Run id generator; UUID v4 strings when null.</param>
-    /// <param name="durable">Record <see cref="RunnerFact{TRef}"/>s in each decision, for a host that persists them.</param>
-    public RunnerState(string sessionId, RunnerSettings? settings = null, Func<string>? newRunId = null, bool durable = false)
+    /// <param name="durable">Record <see cref="RunnerFact{TRef}"/>s in each decision, for a host that persists them (and
+    /// reserve sequences in blocks, so numbering survives a restart).</param>
+    /// <param name="publishFacts">Record facts for a host that publishes them, though it does not persist them.</param>
+    public RunnerState(string sessionId, RunnerSettings? settings = null, Func<string>? newRunId = null, bool durable = false,
+        bool publishFacts = false)
     {
         _durable = durable;
+        _recordsFacts = durable || publishFacts;
         SessionId = sessionId ?? throw new ArgumentNullException(nameof(sessionId));
         _settings = (settings ?? RunnerSettings.Default).Validate();
         _newRunId = newRunId ?? NewRunId;
@@ -56,6 +71,9 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>The current (or last) run, null while <see cref="RunStatus.Pending"/>.</summary>
     public string? RunId { get; private set; }
 
+    /// <summary>What the current (or last) run was asked to be.</summary>
+    public RunRequest? Request { get; private set; }
+
     /// <summary>When the current run started.</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
@@ -65,8 +83,17 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>The last run's error, for <see cref="RunStatus.Error"/>.</summary>
     public string? Error { get; private set; }
 
-    /// <summary>Whether cancellation of the current run was requested (by a caller or its deadline).</summary>
+    /// <summary>The last run's output (JSON text), if its finalize carried one.</summary>
+    public string? Output { get; private set; }
+
+    /// <summary>Whether cancellation of the current run was requested (by a caller, an interrupt, its deadline, a shutdown).</summary>
     public bool CancelRequested { get; private set; }
+
+    /// <summary>Why the current run's cancellation was requested.</summary>
+    public string? CancelReason { get; private set; }
+
+    /// <summary>Who requested the current run's cancellation (<see cref="CancelSources"/>).</summary>
+    public string? CancelledBy { get; private set; }
 
     /// <summary>The current run's executor, if it named one.</summary>
     public TRef? Executor { get; private set; }
@@ -110,13 +137,13 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>No run, nothing queued, no subscriber: nothing would be lost if the session left memory now.</summary>
     public bool IsIdle => !HasRuns && SubscriberCount == 0;
 
+    /// <summary>Executors' events published but not yet recorded (when facts are recorded): recorded by the next
+    /// decision, or at the latest by <see cref="FlushEvents"/> when its timer fires.</summary>
+    public int UnrecordedEvents => _unrecorded?.Count ?? 0;
+
     /// <summary>A new incarnation of a session that is not durable: its events are numbered above
     /// <paramref name="floor"/>, which is at least the last sequence any earlier incarnation used.</summary>
-    public void NumberAbove(long floor)
-    {
-        _log.Reserve(floor);
-        _log.ResumeAboveReserved();
-    }
+    public void NumberAbove(long floor) => _log.NumberAbove(floor);
 
     /// <summary>Reserve a run (see <see cref="RunnerCommands.Reserve"/>).</summary>
     /// <param name="policy">What to do while a run is active.</param>
@@ -124,27 +151,32 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <param name="reserver">Who receives the later <see cref="Reserved"/>/<see cref="Rejected"/> of a queued run.</param>
     /// <param name="deadline">Maximum total duration; <see cref="RunnerSettings.DefaultDeadline"/> when null.</param>
     /// <param name="now">The current time.</param>
-    public RunnerDecision<TRef> Reserve(ConflictPolicy policy, TRef? executor, TRef? reserver, TimeSpan? deadline, DateTimeOffset now)
+    /// <param name="request">What the run is (agent, input, idempotency key, heartbeat); a bare worker run when null.</param>
+    public RunnerDecision<TRef> Reserve(ConflictPolicy policy, TRef? executor, TRef? reserver, TimeSpan? deadline, DateTimeOffset now,
+        RunRequest? request = null)
     {
+        request ??= new RunRequest(now, policy);
+        if (IdempotentAnswer(request, now) is { } answer) return Decide(answer);
+
         if (Status != RunStatus.Running)
-            return Decide(StartRun(_newRunId(), executor, reserver: null, deadline, now));
+            return Decide(StartRun(_newRunId(), executor, reserver: null, deadline, request, now));
 
         switch (policy)
         {
             case ConflictPolicy.Interrupt:
                 // The interrupted run ends now and is fenced by its run id; it jumps no queue: queued runs still
                 // follow the interrupting one.
-                RequestCancel("interrupted", now);
-                EndRun(RunStatus.Cancelled, null, now, startNext: false);
-                return Decide(StartRun(_newRunId(), executor, reserver: null, deadline, now));
+                RequestCancel("interrupted", CancelSources.Interrupt, now);
+                EndRun(RunStatus.Cancelled, null, null, now, startNext: false);
+                return Decide(StartRun(_newRunId(), executor, reserver: null, deadline, request, now));
 
             case ConflictPolicy.Enqueue:
                 if (_queue.Count >= _settings.MaxQueueLength)
                     return Decide(new Rejected(SessionId, "queue_full"));
                 var runId = _newRunId();
                 if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
-                Record(new RunnerFact<TRef>.RunEnqueued(runId, executor, reserver, deadline));
-                Record(new RunQueued(_queue.Count) { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
+                var sequence = NextSequence();
+                Emit(Record(new RunnerFact<TRef>.RunEnqueued(runId, executor, reserver, deadline, request, sequence)));
                 return Decide(new Queued(SessionId, runId, _queue.Count));
 
             default:
@@ -152,8 +184,9 @@ public sealed class RunnerState<TRef> where TRef : class
         }
     }
 
-    /// <summary>End run <paramref name="runId"/> with <paramref name="outcome"/> (fenced by run id).</summary>
-    public RunnerDecision<TRef> Finalize(string runId, RunOutcome outcome, DateTimeOffset now)
+    /// <summary>End run <paramref name="runId"/> with <paramref name="outcome"/> (fenced by run id), keeping the
+    /// executor's <paramref name="output"/> (JSON text) in its record.</summary>
+    public RunnerDecision<TRef> Finalize(string runId, RunOutcome outcome, DateTimeOffset now, string? output = null)
     {
         if (runId != RunId)
             return Decide(new StaleRun(SessionId, runId, RunId));
@@ -162,7 +195,7 @@ public sealed class RunnerState<TRef> where TRef : class
 
         // The reply carries this run's error, not the state's: ending the run may already have started a queued one.
         var error = outcome.Status == RunStatus.Error ? outcome.Error ?? "" : null;
-        EndRun(outcome.Status, error, now, startNext: true);
+        EndRun(outcome.Status, error, output, now, startNext: true);
         return Decide(new Finalized(SessionId, runId, outcome.Status, error));
     }
 
@@ -176,7 +209,7 @@ public sealed class RunnerState<TRef> where TRef : class
         {
             if (Status != RunStatus.Running)
                 return Decide(new NothingToCancel(SessionId));
-            RequestCancel(reason ?? "cancelled", now);
+            RequestCancel(reason ?? "cancelled", CancelSources.Caller, now);
             return Decide(new CancelRequested(SessionId, RunId!));
         }
 
@@ -191,7 +224,8 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>
     /// Publish a progress event for run <paramref name="runId"/> (fenced by run id). With
     /// <paramref name="acknowledge"/>, success is answered with <see cref="Published"/>; otherwise only a fenced
-    /// publish is answered.
+    /// publish is answered. A durable state records tool events at once and progress events in batches
+    /// (<see cref="RunnerSettings.EventBatchSize"/>, or when <see cref="FlushEvents"/> runs).
     /// </summary>
     public RunnerDecision<TRef> Publish(string runId, AgentEvent evt, bool acknowledge, DateTimeOffset now)
     {
@@ -201,22 +235,53 @@ public sealed class RunnerState<TRef> where TRef : class
             return Decide(new StaleRun(SessionId, runId, RunId));
 
         _executorRecovered = false;
-        var stamped = Emit(evt, runId, now);
-        switch (stamped)
+        _lastHeartbeatAt = now;
+        // A copy is stamped: the caller's instance is never changed.
+        var stamped = evt with { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now };
+        Observe(stamped);
+        Emit(stamped);
+        if (_recordsFacts)
         {
-            case ToolStarted tool:
-                LastToolName = tool.ToolName;
-                LastToolPhase = ToolPhase.Begin;
-                break;
-            case ToolLifecycle tool:
-                LastToolName = tool.ToolName;
-                LastToolPhase = tool.Phase;
-                break;
-            case RunnerProgress progress:
-                RoundCount = progress.RoundCount;
-                break;
+            (_unrecorded ??= []).Add(stamped);
+            if (stamped.IsCritical() || _unrecorded.Count >= _settings.EventBatchSize) RecordUnrecorded();
+            else if (_unrecorded.Count == 1) Add(new RunnerEffect<TRef>.ScheduleFlush(_settings.EventBatchInterval));
         }
         return Decide(acknowledge ? new Published(SessionId, runId, stamped.Sequence, CancelRequested) : null);
+    }
+
+    /// <summary>The batch timer fired: executors' events published since the last record are recorded now.</summary>
+    public RunnerDecision<TRef> FlushEvents()
+    {
+        if (UnrecordedEvents > 0) RecordUnrecorded();
+        return Decide(null);
+    }
+
+    /// <summary>
+    /// A worker says it is alive (<see cref="RunnerCommands.Heartbeat"/>): fenced by run id, answered like an
+    /// acknowledged publish (whether cancellation was requested), with no event.
+    /// </summary>
+    public RunnerDecision<TRef> Heartbeat(string runId, DateTimeOffset now)
+    {
+        if (runId != RunId || Status != RunStatus.Running)
+            return Decide(new StaleRun(SessionId, runId, RunId));
+        _executorRecovered = false;
+        _lastHeartbeatAt = now;
+        return Decide(new Published(SessionId, runId, LastSequence, CancelRequested));
+    }
+
+    /// <summary>
+    /// The heartbeat check of run <paramref name="runId"/> fired: a run whose worker sent nothing (event or heartbeat)
+    /// for its heartbeat timeout ends as <c>Error("heartbeat timeout")</c>; otherwise the next check is scheduled for the
+    /// time still missing.
+    /// </summary>
+    public RunnerDecision<TRef> HeartbeatCheck(string runId, DateTimeOffset now)
+    {
+        if (runId != RunId || Status != RunStatus.Running || Request?.HeartbeatTimeout is not { } timeout)
+            return Decide(null);
+        var silentFor = now - _lastHeartbeatAt;
+        if (silentFor >= timeout) EndRun(RunStatus.Error, HeartbeatTimedOut, null, now, startNext: true);
+        else Add(new RunnerEffect<TRef>.ScheduleHeartbeatCheck(runId, timeout - silentFor));
+        return Decide(null);
     }
 
     /// <summary>A watched actor died (process crash, node loss). As a subscriber it is dropped; as an executor its
@@ -232,7 +297,7 @@ public sealed class RunnerState<TRef> where TRef : class
         }
         // An executor recovered from the journal that dies before it is heard from again did not survive the restart.
         if (Status == RunStatus.Running && Executor is not null && Equals(Executor, executor))
-            EndRun(RunStatus.Error, _executorRecovered ? LostOnRestart : lost, now, startNext: true);
+            EndRun(RunStatus.Error, _executorRecovered ? LostOnRestart : lost, null, now, startNext: true);
         return Decide(null);
     }
 
@@ -242,7 +307,7 @@ public sealed class RunnerState<TRef> where TRef : class
     {
         if (runId != RunId || Status != RunStatus.Running)
             return Decide(null);
-        RequestCancel("deadline exceeded", now);
+        RequestCancel("deadline exceeded", CancelSources.Deadline, now);
         Add(new RunnerEffect<TRef>.ScheduleGrace(runId, _settings.DeadlineGrace));
         return Decide(null);
     }
@@ -251,7 +316,7 @@ public sealed class RunnerState<TRef> where TRef : class
     public RunnerDecision<TRef> GraceExpired(string runId, DateTimeOffset now)
     {
         if (runId == RunId && Status == RunStatus.Running)
-            EndRun(RunStatus.Error, "deadline exceeded", now, startNext: true);
+            EndRun(RunStatus.Error, "deadline exceeded", null, now, startNext: true);
         return Decide(null);
     }
 
@@ -267,7 +332,7 @@ public sealed class RunnerState<TRef> where TRef : class
         if (waiter is not null) (_drainWaiters ??= []).Add(waiter);
         for (var i = _queue.Count - 1; i >= 0; i--)
             Withdraw(i, RunStatus.Cancelled, null, reason, now);
-        if (Status == RunStatus.Running) RequestCancel(reason, now);
+        if (Status == RunStatus.Running) RequestCancel(reason, CancelSources.Shutdown, now);
         return Decide(null);
     }
 
@@ -308,7 +373,7 @@ public sealed class RunnerState<TRef> where TRef : class
         if (Status == RunStatus.Running)
         {
             if (Executor is not null) Add(new RunnerEffect<TRef>.SignalCancel(Executor, RunId!, reason));
-            EndRun(RunStatus.Error, reason, now, startNext: false);
+            EndRun(RunStatus.Error, reason, null, now, startNext: false);
         }
         return Decide(null);
     }
@@ -316,165 +381,62 @@ public sealed class RunnerState<TRef> where TRef : class
     /// <summary>
     /// Events to send a new subscriber, in ascending sequence order. Without a cursor: the latest budget event and the
     /// last critical events. With <paramref name="afterSequence"/>: every retained event after it, preceded by a
-    /// <see cref="ReplayGap"/> when some were evicted. A cursor beyond <see cref="LastSequence"/> (from before this
-    /// session was last in memory) replays everything retained.
+    /// <see cref="ReplayGap"/> when some were evicted. A cursor at or beyond <see cref="LastSequence"/> has nothing to
+    /// replay.
     /// </summary>
     public IReadOnlyList<AgentEvent> Replay(long? afterSequence) => _log.Replay(afterSequence, SessionId, RunId);
-
-    /// <summary>Error of a run that did not survive a restart (its executor is gone, or it had none and its deadline passed).</summary>
-    public const string LostOnRestart = "lost on restart";
-
-    /// <summary>Applies a recorded fact (decisions do this as they go; recovery replays the journal through it).</summary>
-    public void Apply(RunnerFact<TRef> fact)
-    {
-        switch (fact)
-        {
-            case RunnerFact<TRef>.RunStarted started:
-                _queue.RemoveAll(queued => queued.RunId == started.RunId);
-                Status = RunStatus.Running;
-                RunId = started.RunId;
-                StartedAt = started.StartedAt;
-                CompletedAt = null;
-                Error = null;
-                CancelRequested = false;
-                Executor = started.Executor;
-                DeadlineAt = started.DeadlineAt;
-                RoundCount = 0;
-                LastToolName = null;
-                LastToolPhase = null;
-                _executorRecovered = false;
-                _log.RunStarted(started.StartedAt);
-                break;
-            // Facts for a run that is not the active one change nothing: an ended run is never ended twice, even if a
-            // journal held a stale writer's facts.
-            case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId && Status == RunStatus.Running:
-                CancelRequested = true;
-                break;
-            case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId && Status == RunStatus.Running:
-                Status = ended.Status;
-                Error = ended.Error;
-                CompletedAt = ended.CompletedAt;
-                Executor = null;
-                RoundCount = ended.RoundCount;
-                LastToolName = ended.LastToolName;
-                LastToolPhase = ended.LastToolPhase;
-                _log.Touch(ended.CompletedAt);
-                break;
-            case RunnerFact<TRef>.RunEnqueued enqueued:
-                _queue.Add(enqueued);
-                break;
-            case RunnerFact<TRef>.QueuedRunWithdrawn withdrawn:
-                _queue.RemoveAll(queued => queued.RunId == withdrawn.RunId);
-                break;
-            case RunnerFact<TRef>.SequencesReserved reserved:
-                _log.Reserve(reserved.UpTo);
-                break;
-        }
-    }
-
-    /// <summary>The durable state, for a persistence snapshot.</summary>
-    public DurableRunnerState<TRef> ToDurable() => new(Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, Executor,
-        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue.ToArray());
-
-    /// <summary>Restores the durable state of a persistence snapshot (recovery then replays the later facts).</summary>
-    public void Restore(DurableRunnerState<TRef> durable)
-    {
-        Status = durable.Status;
-        RunId = durable.RunId;
-        StartedAt = durable.StartedAt;
-        CompletedAt = durable.CompletedAt;
-        Error = durable.Error;
-        CancelRequested = durable.CancelRequested;
-        Executor = durable.Executor;
-        DeadlineAt = durable.DeadlineAt;
-        RoundCount = durable.RoundCount;
-        LastToolName = durable.LastToolName;
-        LastToolPhase = durable.LastToolPhase;
-        _log.Reserve(durable.ReservedSequence);
-        _queue.Clear();
-        _queue.AddRange(durable.Queue);
-    }
-
-    /// <summary>
-    /// Recovery finished: numbering continues above every sequence that may have been used; executors are watched again
-    /// (one that is gone ends its run as <c>Error("lost on restart")</c>); a run without an executor whose deadline has
-    /// passed ends the same way; otherwise the deadline timer is re-armed for the time left.
-    /// </summary>
-    public RunnerDecision<TRef> Recovered(DateTimeOffset now)
-    {
-        _log.ResumeAboveReserved();
-        foreach (var queued in _queue)
-        {
-            if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
-        }
-        if (Status != RunStatus.Running) return Decide(null);
-
-        if (Executor is null && DeadlineAt <= now)
-        {
-            EndRun(RunStatus.Error, LostOnRestart, now, startNext: true);
-            return Decide(null);
-        }
-        if (Executor is not null)
-        {
-            _executorRecovered = true;
-            Add(new RunnerEffect<TRef>.Watch(Executor));
-        }
-        var left = DeadlineAt is { } deadline && deadline > now ? deadline - now : TimeSpan.Zero;
-        Add(new RunnerEffect<TRef>.ScheduleDeadline(RunId!, left));
-        return Decide(null);
-    }
 
     /// <summary>The session's diagnostics.</summary>
     public RunnerSnapshot Snapshot() => new(
         SessionId, Status, RunId, StartedAt, CompletedAt, Error, LastEventAt, RoundCount, LastToolName, LastToolPhase,
         CancelRequested, _queue.Count, SubscriberCount, LastSequence, Status == RunStatus.Running ? DeadlineAt : null);
 
-    private Reserved StartRun(string runId, TRef? executor, TRef? reserver, TimeSpan? deadline, DateTimeOffset now)
+    private Reserved StartRun(string runId, TRef? executor, TRef? reserver, TimeSpan? deadline, RunRequest request, DateTimeOffset now)
     {
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
         var limit = deadline ?? _settings.DefaultDeadline;
-        Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor));
+        var sequence = NextSequence();
+        var started = Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence));
+        _lastHeartbeatAt = now;
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
+        if (request.HeartbeatTimeout is { } heartbeat) Add(new RunnerEffect<TRef>.ScheduleHeartbeatCheck(runId, heartbeat));
         var reserved = new Reserved(SessionId, runId, now);
         if (reserver is not null) Add(new RunnerEffect<TRef>.Notify(reserver, reserved));
-        Record(new ExecutionStarted { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
+        Emit(started);
         return reserved;
     }
 
-    private void RequestCancel(string reason, DateTimeOffset now)
+    private void RequestCancel(string reason, string by, DateTimeOffset now)
     {
         if (CancelRequested) return;
-        Record(new RunnerFact<TRef>.CancelRequested(RunId!, reason));
-        Record(new RunCancelling(reason) { SessionId = SessionId, RunId = RunId!, Sequence = NextSequence(), Timestamp = now }, now);
+        var sequence = NextSequence();
+        Emit(Record(new RunnerFact<TRef>.CancelRequested(RunId!, reason, by, sequence, now)));
         if (Executor is not null) Add(new RunnerEffect<TRef>.SignalCancel(Executor, RunId!, reason));
     }
 
-    private void EndRun(RunStatus status, string? error, DateTimeOffset now, bool startNext)
+    private void EndRun(RunStatus status, string? error, string? output, DateTimeOffset now, bool startNext)
     {
         var executor = Executor;
-        var runId = RunId!;
-        Record(new RunnerFact<TRef>.RunEnded(runId, status, error, now, RoundCount, LastToolName, LastToolPhase));
+        var sequence = NextSequence();
+        var finished = Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
         Add(CancelTimersEffect);
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
-        Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
+        Emit(finished);
 
         if (!startNext || _queue.Count == 0) return;
         var next = _queue[0];
-        StartRun(next.RunId, next.Executor, next.Reserver, next.Deadline, now);
+        StartRun(next.RunId, next.Executor, next.Reserver, next.Deadline, next.Request ?? new RunRequest(now, ConflictPolicy.Enqueue), now);
     }
 
     private void Withdraw(int index, RunStatus status, string? error, string reason, DateTimeOffset now)
     {
         var queued = _queue[index];
-        Record(new RunnerFact<TRef>.QueuedRunWithdrawn(queued.RunId));
+        var sequence = NextSequence();
+        var finished = Record(new RunnerFact<TRef>.QueuedRunWithdrawn(queued.RunId, status, error, sequence, now));
         if (queued.Executor is not null && !IsWatched(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
         if (queued.Reserver is not null) Add(new RunnerEffect<TRef>.Notify(queued.Reserver, new Rejected(SessionId, reason, queued.RunId)));
-        Record(new ExecutionFinished(status, error) { SessionId = SessionId, RunId = queued.RunId, Sequence = NextSequence(), Timestamp = now }, now);
+        Emit(finished);
     }
-
-    /// <summary>Stamps a copy of an executor's event (the caller's instance is never changed) and records it.</summary>
-    private AgentEvent Emit(AgentEvent evt, string runId, DateTimeOffset now) =>
-        Record(evt with { SessionId = SessionId, RunId = runId, Sequence = NextSequence(), Timestamp = now }, now);
 
     /// <summary>The next event sequence. A durable state reserves sequences in blocks (a fact), so numbering resumes
     /// above every sequence it may have used after a restart.</summary>
@@ -486,13 +448,10 @@ public sealed class RunnerState<TRef> where TRef : class
         return sequence;
     }
 
-    /// <summary>Retains and publishes an event already stamped with its sequence (lifecycle events are created
-    /// stamped, not copied).</summary>
-    private AgentEvent Record(AgentEvent stamped, DateTimeOffset now)
+    /// <summary>Publishes an event the state just stamped or derived.</summary>
+    private void Emit(AgentEvent? stamped)
     {
-        _log.Add(stamped, now);
-        Add(new RunnerEffect<TRef>.Emit(stamped));
-        return stamped;
+        if (stamped is not null) Add(new RunnerEffect<TRef>.Emit(stamped));
     }
 
     /// <summary>Whether <paramref name="actor"/> has a role that keeps it watched: executor of the active or a queued
@@ -526,11 +485,26 @@ public sealed class RunnerState<TRef> where TRef : class
         return new RunnerDecision<TRef>(reply, effects, facts);
     }
 
-    /// <summary>Changes state only through facts, so replaying the recorded facts rebuilds the same state.</summary>
-    private void Record(RunnerFact<TRef> fact)
+    /// <summary>
+    /// Changes state through <paramref name="fact"/> (so replaying the recorded facts rebuilds the same state) and
+    /// returns the event it derives, if any. A durable state records the fact for its host, after any executors'
+    /// events still unrecorded, so the journal keeps the order in which events were published.
+    /// </summary>
+    private AgentEvent? Record(RunnerFact<TRef> fact)
     {
-        Apply(fact);
-        if (_durable) (_facts ??= []).Add(fact);
+        if (_recordsFacts)
+        {
+            if (UnrecordedEvents > 0 && fact is not RunnerFact<TRef>.EventsRecorded) RecordUnrecorded();
+            (_facts ??= []).Add(fact);
+        }
+        return Derive(fact);
+    }
+
+    private void RecordUnrecorded()
+    {
+        var events = _unrecorded!;
+        _unrecorded = null;
+        Record(new RunnerFact<TRef>.EventsRecorded(events));
     }
 
     private static readonly RunnerEffect<TRef>.CancelTimers CancelTimersEffect = new();

@@ -32,6 +32,11 @@ internal sealed class RunnerTimers(IActorContext context, TimeSpan idleTimeout)
         _runTimer = null;
     }
 
+    /// <summary>Sends <paramref name="tick"/> after <paramref name="after"/>, not cancelable (the state ignores a tick that
+    /// is no longer due: it looks at what is unrecorded, or fences the tick by run id).</summary>
+    public void ScheduleOnce(TimeSpan after, object tick) =>
+        context.System.Scheduler.ScheduleTellOnce(after, context.Self, tick, ActorRefs.NoSender);
+
     /// <summary>An idle session has an idle check pending (a busy one gets one when it becomes idle).</summary>
     public void EnsureIdleCheck()
     {
@@ -69,6 +74,19 @@ internal sealed class RunnerTimers(IActorContext context, TimeSpan idleTimeout)
         {
         }
     }
+
+    /// <summary>Timer message: executors' events are waiting to be recorded.</summary>
+    internal sealed class FlushTick : IDeadLetterSuppression, INoSerializationVerificationNeeded
+    {
+        public static FlushTick Instance { get; } = new();
+
+        private FlushTick()
+        {
+        }
+    }
+
+    /// <summary>Timer message: time to look whether run <paramref name="RunId"/>'s worker is still heard from.</summary>
+    internal sealed record HeartbeatTick(string RunId) : IDeadLetterSuppression, INoSerializationVerificationNeeded;
 
     /// <summary>Timer message: the deadline of run <paramref name="RunId"/> passed.</summary>
     internal sealed record DeadlineTick(string RunId) : INoSerializationVerificationNeeded;

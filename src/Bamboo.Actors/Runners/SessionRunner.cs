@@ -21,7 +21,7 @@ public sealed class SessionRunner : UntypedActor
     public SessionRunner(string sessionId, RunnerSettings settings, SequenceFloor floor)
     {
         _floor = floor;
-        var state = new RunnerState<IActorRef>(sessionId, settings);
+        var state = new RunnerState<IActorRef>(sessionId, settings, publishFacts: settings.PublishFacts);
         state.NumberAbove(floor.Value);
         _shell = new RunnerShell(Context, state, settings);
     }
@@ -49,7 +49,7 @@ public sealed class SessionRunner : UntypedActor
                 Context.Stop(Self);
                 break;
             case RunnerTimers.IdleCheck:
-                if (_shell.IdleCheckFired(busy: false)) Become(Passivating);
+                if (_shell.Passivation.IdleCheckFired(busy: false)) Become(Passivating);
                 break;
             default:
                 if (_shell.Decide(message) is { } decision) _shell.Apply(decision);
@@ -61,7 +61,7 @@ public sealed class SessionRunner : UntypedActor
     private void Passivating(object message)
     {
         if (message is Stop) Context.Stop(Self);
-        else _shell.HandBack(message, Sender);
+        else _shell.Passivation.HandBack(message, Sender);
     }
 
     /// <inheritdoc />
@@ -84,7 +84,7 @@ public sealed class SessionRunner : UntypedActor
         {
             _stopReason = $"runner failed: {exception.Message}";
             Context.GetLogger().Error(exception, "Session {0}: the runner failed on {1} and leaves", _shell.State.SessionId, message.GetType().Name);
-            _shell.LeaveAfterFailure();
+            _shell.Passivation.LeaveAfterFailure();
             Become(Passivating);
             return true;
         }

@@ -21,12 +21,23 @@ public sealed partial class BambooSerializer
             {
                 var p = new P.Reserve { SessionId = m.SessionId, OnConflict = (P.ConflictPolicy)m.OnConflict, Executor = Path(m.Executor) };
                 if (m.Deadline is { } deadline) p.Deadline = deadline.Ticks;
+                if (m.Agent is not null) p.Agent = m.Agent;
+                if (m.Input is not null) p.Input = m.Input;
+                if (m.IdempotencyKey is not null) p.IdempotencyKey = m.IdempotencyKey;
+                if (m.HeartbeatTimeout is { } heartbeat) p.HeartbeatTimeout = heartbeat.Ticks;
                 return p;
             },
-            (p, s) => new Reserve(p.SessionId, (ConflictPolicy)p.OnConflict, s.Resolve(p.Executor), Duration(p.HasDeadline, p.Deadline))),
-        Of<Finalize, P.Finalize>("C2", P.Finalize.Parser,
-            m => new P.Finalize { SessionId = m.SessionId, RunId = m.RunId, Status = (P.RunStatus)(m.Outcome?.Status ?? RunStatus.Pending), Error = m.Outcome?.Error ?? "" },
-            (p, _) => new Finalize(p.SessionId, p.RunId, p.Status == P.RunStatus.Pending ? null! : RunOutcome.Of((RunStatus)p.Status, p.Error))),
+            (p, s) => new Reserve(p.SessionId, (ConflictPolicy)p.OnConflict, s.Resolve(p.Executor), Duration(p.HasDeadline, p.Deadline),
+                Text(p.HasAgent, p.Agent), Text(p.HasInput, p.Input), Text(p.HasIdempotencyKey, p.IdempotencyKey),
+                Duration(p.HasHeartbeatTimeout, p.HeartbeatTimeout))),
+        Of<Finalize, P.Finalize>("C2", P.Finalize.Parser, m =>
+            {
+                var p = new P.Finalize { SessionId = m.SessionId, RunId = m.RunId, Status = (P.RunStatus)(m.Outcome?.Status ?? RunStatus.Pending), Error = m.Outcome?.Error ?? "" };
+                if (m.Output is not null) p.Output = m.Output;
+                return p;
+            },
+            (p, _) => new Finalize(p.SessionId, p.RunId, p.Status == P.RunStatus.Pending ? null! : RunOutcome.Of((RunStatus)p.Status, p.Error),
+                Text(p.HasOutput, p.Output))),
         Of<Cancel, P.Cancel>("C3", P.Cancel.Parser, m =>
             {
                 var p = new P.Cancel { SessionId = m.SessionId };
@@ -55,6 +66,15 @@ public sealed partial class BambooSerializer
             m => new P.CancelRun { SessionId = m.SessionId, RunId = m.RunId, Reason = m.Reason },
             (p, _) => new CancelRun(p.SessionId, p.RunId, p.Reason)),
         Of<SessionRunner.Stop, P.Stop>("C9", P.Stop.Parser, _ => new P.Stop(), (_, _) => SessionRunner.Stop.Instance),
+        Of<Heartbeat, P.Heartbeat>("C10", P.Heartbeat.Parser,
+            m => new P.Heartbeat { SessionId = m.SessionId, RunId = m.RunId },
+            (p, _) => new Heartbeat(p.SessionId, p.RunId)),
+        Of<GetRun, P.GetRun>("C11", P.GetRun.Parser,
+            m => new P.GetRun { SessionId = m.SessionId, RunId = m.RunId },
+            (p, _) => new GetRun(p.SessionId, p.RunId)),
+        Of<DeleteSession, P.DeleteSession>("C12", P.DeleteSession.Parser,
+            m => new P.DeleteSession { SessionId = m.SessionId },
+            (p, _) => new DeleteSession(p.SessionId)),
 
         // replies.proto
         Of<Reserved, P.Reserved>("R1", P.Reserved.Parser,
@@ -137,6 +157,38 @@ public sealed partial class BambooSerializer
                 Text(p.HasLastToolName, p.LastToolName), p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null, p.CancelRequested,
                 p.QueueLength, p.SubscriberCount, p.LastSequence, Instant(p.HasDeadlineAt, p.DeadlineAt))),
 
+        Of<RunRecord, P.RunRecord>("R16", P.RunRecord.Parser, m =>
+            {
+                var p = new P.RunRecord
+                {
+                    SessionId = m.SessionId, RunId = m.RunId, Status = (P.RunStatus)m.Status, CreatedAt = m.CreatedAt.UtcTicks,
+                    OnConflict = (P.ConflictPolicy)m.OnConflict, RoundCount = m.RoundCount, LastSequence = m.LastSequence,
+                    CancelRequested = m.CancelRequested,
+                };
+                if (m.StartedAt is { } startedAt) p.StartedAt = startedAt.UtcTicks;
+                if (m.EndedAt is { } endedAt) p.EndedAt = endedAt.UtcTicks;
+                if (m.Error is not null) p.Error = m.Error;
+                if (m.Agent is not null) p.Agent = m.Agent;
+                if (m.Input is not null) p.Input = m.Input;
+                if (m.Output is not null) p.Output = m.Output;
+                if (m.LastToolName is not null) p.LastToolName = m.LastToolName;
+                if (m.CancelReason is not null) p.CancelReason = m.CancelReason;
+                if (m.CancelledBy is not null) p.CancelledBy = m.CancelledBy;
+                if (m.QueuePosition is { } position) p.QueuePosition = position;
+                return p;
+            },
+            (p, _) => new RunRecord(p.SessionId, p.RunId, (RunStatus)p.Status, Instant(p.CreatedAt), Instant(p.HasStartedAt, p.StartedAt),
+                Instant(p.HasEndedAt, p.EndedAt), Text(p.HasError, p.Error), (ConflictPolicy)p.OnConflict, Text(p.HasAgent, p.Agent),
+                Text(p.HasInput, p.Input), Text(p.HasOutput, p.Output), p.RoundCount, Text(p.HasLastToolName, p.LastToolName), p.LastSequence,
+                p.CancelRequested, Text(p.HasCancelReason, p.CancelReason), Text(p.HasCancelledBy, p.CancelledBy),
+                p.HasQueuePosition ? p.QueuePosition : null)),
+        Of<UnknownRun, P.UnknownRun>("R17", P.UnknownRun.Parser,
+            m => new P.UnknownRun { SessionId = m.SessionId, RunId = m.RunId },
+            (p, _) => new UnknownRun(p.SessionId, p.RunId)),
+        Of<SessionDeleted, P.SessionDeleted>("R18", P.SessionDeleted.Parser,
+            m => new P.SessionDeleted { SessionId = m.SessionId },
+            (p, _) => new SessionDeleted(p.SessionId)),
+
         // events.proto: one manifest for every event type, whose type is the case of the payload.
         new("E1",
             [typeof(ExecutionStarted), typeof(RunQueued), typeof(RunCancelling), typeof(ExecutionFinished), typeof(TokenDelta),
@@ -146,34 +198,64 @@ public sealed partial class BambooSerializer
 
         // durable.proto
         Of<Fact.RunStarted, P.RunStartedFact>("F1", P.RunStartedFact.Parser,
-            m => new P.RunStartedFact { RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks, DeadlineAt = m.DeadlineAt.UtcTicks, Executor = Path(m.Executor) },
-            (p, s) => new Fact.RunStarted(p.RunId, Instant(p.StartedAt), Instant(p.DeadlineAt), s.Resolve(p.Executor))),
-        Of<Fact.CancelRequested, P.CancelRequestedFact>("F2", P.CancelRequestedFact.Parser,
-            m => new P.CancelRequestedFact { RunId = m.RunId, Reason = m.Reason },
-            (p, _) => new Fact.CancelRequested(p.RunId, p.Reason)),
+            m => new P.RunStartedFact
+            {
+                RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks, DeadlineAt = m.DeadlineAt.UtcTicks, Executor = Path(m.Executor),
+                Request = ToProto(m.Request), Sequence = m.Sequence,
+            },
+            (p, s) => new Fact.RunStarted(p.RunId, Instant(p.StartedAt), Instant(p.DeadlineAt), s.Resolve(p.Executor), FromProto(p.Request), p.Sequence)),
+        Of<Fact.CancelRequested, P.CancelRequestedFact>("F2", P.CancelRequestedFact.Parser, m =>
+            {
+                var p = new P.CancelRequestedFact { RunId = m.RunId, Reason = m.Reason, Sequence = m.Sequence, At = m.At.UtcTicks };
+                if (m.By is not null) p.By = m.By;
+                return p;
+            },
+            (p, _) => new Fact.CancelRequested(p.RunId, p.Reason, Text(p.HasBy, p.By), p.Sequence, Instant(p.At))),
         Of<Fact.RunEnded, P.RunEndedFact>("F3", P.RunEndedFact.Parser, m =>
             {
-                var p = new P.RunEndedFact { RunId = m.RunId, Status = (P.RunStatus)m.Status, CompletedAt = m.CompletedAt.UtcTicks, RoundCount = m.RoundCount };
+                var p = new P.RunEndedFact
+                {
+                    RunId = m.RunId, Status = (P.RunStatus)m.Status, CompletedAt = m.CompletedAt.UtcTicks, RoundCount = m.RoundCount, Sequence = m.Sequence,
+                };
                 if (m.Error is not null) p.Error = m.Error;
                 if (m.LastToolName is not null) p.LastToolName = m.LastToolName;
                 if (m.LastToolPhase is { } phase) p.LastToolPhase = (P.ToolPhase)phase;
+                if (m.Output is not null) p.Output = m.Output;
                 return p;
             },
             (p, _) => new Fact.RunEnded(p.RunId, (RunStatus)p.Status, Text(p.HasError, p.Error), Instant(p.CompletedAt), p.RoundCount,
-                Text(p.HasLastToolName, p.LastToolName), p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null)),
+                Text(p.HasLastToolName, p.LastToolName), p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null, Text(p.HasOutput, p.Output), p.Sequence)),
         Of<Fact.RunEnqueued, P.RunEnqueuedFact>("F4", P.RunEnqueuedFact.Parser, ToProto, (p, s) => s.FromProto(p)),
-        Of<Fact.QueuedRunWithdrawn, P.QueuedRunWithdrawnFact>("F5", P.QueuedRunWithdrawnFact.Parser,
-            m => new P.QueuedRunWithdrawnFact { RunId = m.RunId },
-            (p, _) => new Fact.QueuedRunWithdrawn(p.RunId)),
+        Of<Fact.QueuedRunWithdrawn, P.QueuedRunWithdrawnFact>("F5", P.QueuedRunWithdrawnFact.Parser, m =>
+            {
+                // Cancelled, the status of facts written before withdrawals kept theirs, is written as the default (none).
+                var status = m.Status == RunStatus.Cancelled ? P.RunStatus.Pending : (P.RunStatus)m.Status;
+                var p = new P.QueuedRunWithdrawnFact { RunId = m.RunId, Status = status, Sequence = m.Sequence, At = m.At.UtcTicks };
+                if (m.Error is not null) p.Error = m.Error;
+                return p;
+            },
+            (p, _) => new Fact.QueuedRunWithdrawn(p.RunId, p.Status == P.RunStatus.Pending ? RunStatus.Cancelled : (RunStatus)p.Status,
+                Text(p.HasError, p.Error), p.Sequence, Instant(p.At))),
         Of<Fact.SequencesReserved, P.SequencesReservedFact>("F6", P.SequencesReservedFact.Parser,
             m => new P.SequencesReservedFact { UpTo = m.UpTo },
             (p, _) => new Fact.SequencesReserved(p.UpTo)),
+        Of<Fact.EventsRecorded, P.EventsRecordedFact>("F7", P.EventsRecordedFact.Parser, m =>
+            {
+                var p = new P.EventsRecordedFact();
+                foreach (var evt in m.Events) p.Events.Add(ToProto(evt));
+                return p;
+            },
+            (p, _) => new Fact.EventsRecorded(p.Events.Select(FromProto).ToArray())),
+        Of<Fact.SessionPurged, P.SessionPurgedFact>("F8", P.SessionPurgedFact.Parser,
+            m => new P.SessionPurgedFact { At = m.At.UtcTicks },
+            (p, _) => new Fact.SessionPurged(Instant(p.At))),
         Of<DurableRunnerState<IActorRef>, P.DurableRunnerState>("S1", P.DurableRunnerState.Parser, m =>
             {
                 var p = new P.DurableRunnerState
                 {
                     Status = (P.RunStatus)m.Status, CancelRequested = m.CancelRequested, Executor = Path(m.Executor),
-                    RoundCount = m.RoundCount, ReservedSequence = m.ReservedSequence,
+                    RoundCount = m.RoundCount, ReservedSequence = m.ReservedSequence, Request = ToProto(m.Request), LastSequence = m.LastSequence,
+                    LastBudget = m.LastBudget is null ? null : ToProto(m.LastBudget),
                 };
                 if (m.RunId is not null) p.RunId = m.RunId;
                 if (m.StartedAt is { } startedAt) p.StartedAt = startedAt.UtcTicks;
@@ -182,13 +264,28 @@ public sealed partial class BambooSerializer
                 if (m.DeadlineAt is { } deadlineAt) p.DeadlineAt = deadlineAt.UtcTicks;
                 if (m.LastToolName is not null) p.LastToolName = m.LastToolName;
                 if (m.LastToolPhase is { } phase) p.LastToolPhase = (P.ToolPhase)phase;
+                if (m.Output is not null) p.Output = m.Output;
+                if (m.CancelReason is not null) p.CancelReason = m.CancelReason;
+                if (m.CancelledBy is not null) p.CancelledBy = m.CancelledBy;
                 foreach (var queued in m.Queue) p.Queue.Add(ToProto(queued));
+                foreach (var evt in m.Events) p.Events.Add(ToProto(evt));
+                foreach (var start in m.Starts) p.Starts.Add(ToProto(start));
                 return p;
             },
             (p, s) => new DurableRunnerState<IActorRef>((RunStatus)p.Status, Text(p.HasRunId, p.RunId), Instant(p.HasStartedAt, p.StartedAt),
                 Instant(p.HasCompletedAt, p.CompletedAt), Text(p.HasError, p.Error), p.CancelRequested, s.Resolve(p.Executor),
                 Instant(p.HasDeadlineAt, p.DeadlineAt), p.RoundCount, Text(p.HasLastToolName, p.LastToolName),
-                p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null, p.ReservedSequence, p.Queue.Select(s.FromProto).ToArray())),
+                p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null, p.ReservedSequence, p.Queue.Select(s.FromProto).ToArray())
+            {
+                Request = FromProto(p.Request),
+                Output = Text(p.HasOutput, p.Output),
+                CancelReason = Text(p.HasCancelReason, p.CancelReason),
+                CancelledBy = Text(p.HasCancelledBy, p.CancelledBy),
+                LastSequence = p.LastSequence,
+                Events = p.Events.Select(FromProto).ToArray(),
+                LastBudget = p.LastBudget is null ? null : FromProto(p.LastBudget) as TokenBudgetUpdated,
+                Starts = p.Starts.Select(FromProto).ToArray(),
+            }),
     ];
 
     private static P.Event ToProto(AgentEvent e)
@@ -255,11 +352,40 @@ public sealed partial class BambooSerializer
 
     private static P.RunEnqueuedFact ToProto(Fact.RunEnqueued m)
     {
-        var p = new P.RunEnqueuedFact { RunId = m.RunId, Executor = Path(m.Executor), Reserver = Path(m.Reserver) };
+        var p = new P.RunEnqueuedFact
+        {
+            RunId = m.RunId, Executor = Path(m.Executor), Reserver = Path(m.Reserver), Request = ToProto(m.Request), Sequence = m.Sequence,
+        };
         if (m.Deadline is { } deadline) p.Deadline = deadline.Ticks;
         return p;
     }
 
     private Fact.RunEnqueued FromProto(P.RunEnqueuedFact p) =>
-        new(p.RunId, Resolve(p.Executor), Resolve(p.Reserver), Duration(p.HasDeadline, p.Deadline));
+        new(p.RunId, Resolve(p.Executor), Resolve(p.Reserver), Duration(p.HasDeadline, p.Deadline), FromProto(p.Request), p.Sequence);
+
+    private static P.RunRequest? ToProto(RunRequest? m)
+    {
+        if (m is null) return null;
+        var p = new P.RunRequest { CreatedAt = m.CreatedAt.UtcTicks, OnConflict = (P.ConflictPolicy)m.OnConflict };
+        if (m.Agent is not null) p.Agent = m.Agent;
+        if (m.Input is not null) p.Input = m.Input;
+        if (m.IdempotencyKey is not null) p.IdempotencyKey = m.IdempotencyKey;
+        if (m.RequestDigest is not null) p.RequestDigest = m.RequestDigest;
+        if (m.HeartbeatTimeout is { } heartbeat) p.HeartbeatTimeout = heartbeat.Ticks;
+        return p;
+    }
+
+    private static RunRequest? FromProto(P.RunRequest? p) => p is null ? null
+        : new RunRequest(Instant(p.CreatedAt), (ConflictPolicy)p.OnConflict, Text(p.HasAgent, p.Agent), Text(p.HasInput, p.Input),
+            Text(p.HasIdempotencyKey, p.IdempotencyKey), Text(p.HasRequestDigest, p.RequestDigest), Duration(p.HasHeartbeatTimeout, p.HeartbeatTimeout));
+
+    private static P.IdempotentStart ToProto(IdempotentStart m)
+    {
+        var p = new P.IdempotentStart { Key = m.Key, RunId = m.RunId, At = m.At.UtcTicks, QueuePosition = m.QueuePosition };
+        if (m.RequestDigest is not null) p.RequestDigest = m.RequestDigest;
+        return p;
+    }
+
+    private static IdempotentStart FromProto(P.IdempotentStart p) =>
+        new(p.Key, Text(p.HasRequestDigest, p.RequestDigest), p.RunId, Instant(p.At), p.QueuePosition);
 }

@@ -9,6 +9,7 @@ using Bamboo.Actors.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Cluster.Tests.Hosting;
 
@@ -126,7 +127,7 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
         var client = _host.Services.GetRequiredService<IRunnerClient>();
         var result = await client.RunAsync("one-node", (run, _) => Task.CompletedTask);
         Assert.Equal(RunStatus.Completed, result.Status);
-        Assert.Equal(RunStatus.Completed, (await client.GetStatusAsync("one-node")).Status);
+        Assert.Equal(RunStatus.Completed, Assert.IsType<RunnerSnapshot>(await client.GetStatusAsync("one-node")).Status);
     }
 
     [Fact]
@@ -150,7 +151,7 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(4), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
         Assert.Equal(["runners", "api"], Akka.Cluster.Cluster.Get(system).SelfRoles.Order().Reverse());
         var client = _host!.Services.GetRequiredService<IRunnerClient>();
-        Assert.Equal(RunStatus.Pending, (await client.GetStatusAsync("with-role")).Status);
+        Assert.Equal(RunStatus.Pending, Assert.IsType<RunnerSnapshot>(await client.GetStatusAsync("with-role")).Status);
     }
 
     [Fact]

@@ -26,14 +26,14 @@ public sealed class CrossNodeCancelSpecs(SharedClusterFixture fixture, ITestOutp
         await AwaitCancellation(lease.CancellationToken, Remote);
         Assert.Equal("user pressed stop", lease.CancellationReason);
         // Cooperative: still running (cancel requested) until the executor says it stopped.
-        var cancelling = await runnerNode.Client.GetStatusAsync(sessionId);
+        var cancelling = Assert.IsType<RunnerSnapshot>(await runnerNode.Client.GetStatusAsync(sessionId));
         Assert.Equal(RunStatus.Running, cancelling.Status);
         Assert.True(cancelling.CancelRequested);
 
         var result = await lease.CancelledAsync();
 
         Assert.Equal(RunStatus.Cancelled, result.Status);
-        Assert.Equal(RunStatus.Cancelled, (await cancelNode.Client.GetStatusAsync(sessionId)).Status);
+        Assert.Equal(RunStatus.Cancelled, Assert.IsType<RunnerSnapshot>(await cancelNode.Client.GetStatusAsync(sessionId)).Status);
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public sealed class NodeCrashSpecs(ITestOutputHelper output) : OwnClusterSpec(ou
         var ended = clock.Elapsed;
         Assert.Equal(RunStatus.Error, finished.Status);
         Assert.Equal("executor lost", finished.Error);
-        var status = await observerNode.Client.GetStatusAsync(sessionId);
+        var status = Assert.IsType<RunnerSnapshot>(await observerNode.Client.GetStatusAsync(sessionId));
         Assert.Equal(RunStatus.Error, status.Status);
         Assert.Equal("executor lost", status.Error);
         Assert.IsType<Reserved>(await observerNode.Runners.Ask<IRunnerReply>(new Reserve(sessionId), Remote));

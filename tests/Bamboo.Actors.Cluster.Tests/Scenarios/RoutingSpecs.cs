@@ -66,7 +66,7 @@ public sealed class RoutingSpecs(SharedClusterFixture fixture, ITestOutputHelper
             Assert.Equal(11, refused.Count);
             Assert.All(refused, r => Assert.Equal(granted.RunId, Assert.IsType<AlreadyRunning>(r).RunId));
 
-            var status = await Cluster[1].Client.GetStatusAsync(group.Key);
+            var status = Assert.IsType<RunnerSnapshot>(await Cluster[1].Client.GetStatusAsync(group.Key));
             Assert.Equal(RunStatus.Running, status.Status);
             Assert.Equal(granted.RunId, status.RunId);
         }

@@ -25,7 +25,7 @@ public sealed class LeaseUnavailableSpecs(ITestOutputHelper output) : RunnerSpec
         ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the executor did not stop
         Assert.True(await lease.PublishAsync(new Events.TokenDelta("still here")));
 
-        var status = await client.GetStatusAsync("unavailable-later");
+        var status = Assert.IsType<RunnerSnapshot>(await client.GetStatusAsync("unavailable-later"));
         Assert.Equal((RunStatus.Running, lease.RunId), (status.Status, status.RunId));
         Assert.False(lease.CancellationToken.IsCancellationRequested);
         Assert.Equal(RunStatus.Completed, (await lease.CompleteAsync()).Status);

@@ -118,10 +118,11 @@ public abstract class SqlLeaseSpecs : Akka.TestKit.Xunit2.TestKit
         var taken = await PollAsync(() => other.Acquire(), TimeSpan.FromSeconds(5));
 
         // The database let the lease go no earlier than heartbeat-timeout after the holder's last write (which came
-        // after beforeAcquire), and no later than heartbeat-timeout after its last possible renewal.
+        // after beforeAcquire): the safety bound. And soon after the expiry: the bound allows for polling and for a
+        // loaded machine's scheduling (CI runs the test projects side by side on two cores).
         Assert.True(Stopwatch.GetElapsedTime(beforeAcquire, taken) >= TimeToLive - ClockTolerance,
             $"taken {Stopwatch.GetElapsedTime(beforeAcquire, taken).TotalMilliseconds:0} ms after the holder acquired it");
-        Assert.True(Stopwatch.GetElapsedTime(terminated, taken) <= TimeToLive + TimeSpan.FromSeconds(1),
+        Assert.True(Stopwatch.GetElapsedTime(terminated, taken) <= TimeToLive + TimeSpan.FromSeconds(3),
             $"taken {Stopwatch.GetElapsedTime(terminated, taken).TotalMilliseconds:0} ms after the holder stopped");
         Assert.True(other.CheckLease());
     }

@@ -16,9 +16,13 @@ public sealed class OutageJournal : MemoryJournal
     /// <summary>While set, a failing write waits for it before it fails (a database that times out).</summary>
     public static volatile TaskCompletionSource? Stall;
 
+    /// <summary>Completed when a failing write starts waiting for <see cref="Stall"/>.</summary>
+    public static volatile TaskCompletionSource? Stalled;
+
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
         if (!Down) return await base.WriteMessagesAsync(messages, cancellationToken);
+        Stalled?.TrySetResult();
         if (Stall is { } stall) await stall.Task;
         throw new InvalidOperationException("database is down");
     }
@@ -92,6 +96,7 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
         OutageJournal.Down = false;
         OutageJournal.Stall?.TrySetResult();
         OutageJournal.Stall = null;
+        OutageJournal.Stalled = null;
         await _system.DisposeAsync();
     }
 }

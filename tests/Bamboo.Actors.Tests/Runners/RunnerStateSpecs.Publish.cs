@@ -35,7 +35,7 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
 
         var decision = State.Publish("run-1", new TokenDelta("hello"), acknowledge: false, At(1));
 
-        AssertDecision(decision, null, Emitted(new TokenDelta("hello"), "run-1", 2, At(1)));
+        AssertDecision(decision, null, Emitted(new TokenDelta("hello"), "run-1", 2, At(1)), FlushLater());
         Assert.Equal(2, State.LastSequence);
         Assert.Equal(At(1), State.Snapshot().LastEventAt);
     }
@@ -48,7 +48,7 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
 
         var decision = State.Publish("run-1", forged, acknowledge: false, At(1));
 
-        AssertDecision(decision, null, Emitted(new TokenDelta("x"), "run-1", 2, At(1)));
+        AssertDecision(decision, null, Emitted(new TokenDelta("x"), "run-1", 2, At(1)), FlushLater());
     }
 
     [Fact]
@@ -60,8 +60,8 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
         State.Cancel(null, null, At(2));
         var second = State.Publish("run-1", new TokenDelta("b"), acknowledge: true, At(3));
 
-        AssertDecision(first, new Published(Session, "run-1", 2, false), Emitted(new TokenDelta("a"), "run-1", 2, At(1)));
-        AssertDecision(second, new Published(Session, "run-1", 4, true), Emitted(new TokenDelta("b"), "run-1", 4, At(3)));
+        AssertDecision(first, new Published(Session, "run-1", 2, false), Emitted(new TokenDelta("a"), "run-1", 2, At(1)), FlushLater());
+        AssertDecision(second, new Published(Session, "run-1", 4, true), Emitted(new TokenDelta("b"), "run-1", 4, At(3)), FlushLater());
     }
 
     [Fact]

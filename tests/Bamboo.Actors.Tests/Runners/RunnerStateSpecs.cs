@@ -114,6 +114,9 @@ public abstract class RunnerStateSpec
 
     protected static RunnerEffect<string> CancelTimers() => new RunnerEffect<string>.CancelTimers();
 
+    /// <summary>The first of a batch of executors' events waits to be recorded (the state under test is durable).</summary>
+    protected static RunnerEffect<string> FlushLater() => new RunnerEffect<string>.ScheduleFlush(RunnerSettings.Default.EventBatchInterval);
+
     // ---- assertions -------------------------------------------------------------------------------------------
 
     protected static void AssertDecision(RunnerDecision<string> decision, IRunnerReply? reply, params RunnerEffect<string>[] effects)

@@ -56,7 +56,7 @@ public sealed class RunnerFailureSpecs(ITestOutputHelper output) : RunnerSpec(ou
     }
 
     /// <summary>An actor reference that refuses to be watched: a stand-in for any fault inside a runner.</summary>
-    private sealed class UnwatchableRef(ActorSystem system) : MinimalActorRef
+    internal sealed class UnwatchableRef(ActorSystem system) : MinimalActorRef
     {
         public override ActorPath Path { get; } = new RootActorPath(((ExtendedActorSystem)system).Provider.DefaultAddress) / "unwatchable";
 

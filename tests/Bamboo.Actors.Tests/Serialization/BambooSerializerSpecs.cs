@@ -48,7 +48,7 @@ public sealed class BambooSerializerSpecs(ITestOutputHelper output)
             .ToList();
         var sampled = MessageSamples.Facts(CreateTestProbe().Ref, CreateTestProbe().Ref).Select(s => s.GetType()).ToHashSet();
 
-        Assert.Equal(7, factTypes.Count);
+        Assert.Equal(9, factTypes.Count);
         Assert.Empty(factTypes.Where(t => !sampled.Contains(t)).Select(t => $"no sample of {t.Name}"));
         Assert.Empty(factTypes.Where(t => !BambooSerializer.SupportedTypes.Contains(t)).Select(t => $"no manifest for {t.Name}"));
         Assert.Empty(factTypes.Where(t => Sys.Serialization.FindSerializerForType(t) is not BambooSerializer)

@@ -75,6 +75,11 @@ public static class MessageSamples
         new Subscribe("s1", null!),
         new Unsubscribe("s1", subscriber),
         new Unsubscribe("s1", null!),
+        new Reserve("s1", ConflictPolicy.Enqueue, executor, null, "echo", "{\"text\":\"hi\"}", "key-1", TimeSpan.FromSeconds(30)),
+        new Finalize("s1", RunId, RunOutcome.Completed, "[1,2,3]"),
+        new Heartbeat("s1", RunId),
+        new GetRun("s1", RunId),
+        new DeleteSession("s1"),
 
         // ExecutorSignals
         new CancelRun("s1", RunId, "deadline exceeded"),
@@ -104,6 +109,12 @@ public static class MessageSamples
             true, 3, 2, 99, T3),
         new RunnerSnapshot("s1", RunStatus.Running, RunId, T1, null, null, T2, 1, "fetch", ToolPhase.Begin,
             false, 0, 1, 4, T1.AddHours(1)),
+        new RunRecord("s1", RunId, RunStatus.Error, T1, T2, T3, "boom", ConflictPolicy.Interrupt, null, "{}", null, 2, "fetch", 9, true,
+            "deadline exceeded", "deadline", null),
+        new RunRecord("s1", OtherRunId, RunStatus.Pending, T1, null, null, null, ConflictPolicy.Enqueue, "sleep", null, null, 0, null, 0, false,
+            null, null, 3),
+        new UnknownRun("s1", RunId),
+        new SessionDeleted("s1"),
 
         // Events, as published on the EventStream and delivered to subscribers
         .. StampedEvents,
@@ -118,6 +129,8 @@ public static class MessageSamples
         .. Facts(executor, subscriber),
     ];
 
+    private static readonly RunRequest Request = new(T1, ConflictPolicy.Enqueue, "echo", "\"hi\"", "key-1", "digest", TimeSpan.FromSeconds(9));
+
     /// <summary>Every durable fact, and snapshots of the durable state.</summary>
     public static IReadOnlyList<object> Facts(IActorRef executor, IActorRef reserver) =>
     [
@@ -130,7 +143,25 @@ public static class MessageSamples
         new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, null, null, null),
         new RunnerFact<IActorRef>.QueuedRunWithdrawn(OtherRunId),
         new RunnerFact<IActorRef>.SequencesReserved(2048),
+        new RunnerFact<IActorRef>.RunStarted(RunId, T1, T3, executor, Request, 5),
+        new RunnerFact<IActorRef>.CancelRequested(RunId, "stop", CancelSources.Caller, 6, T2),
+        new RunnerFact<IActorRef>.RunEnded(RunId, RunStatus.Cancelled, null, T3, 1, "search", ToolPhase.Begin, "null", 7),
+        new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, executor, reserver, null, Request, 8),
+        new RunnerFact<IActorRef>.QueuedRunWithdrawn(OtherRunId, RunStatus.Error, "executor lost", 9, T3),
+        new RunnerFact<IActorRef>.QueuedRunWithdrawn(OtherRunId, RunStatus.Cancelled, null, 10, T3),
+        new RunnerFact<IActorRef>.EventsRecorded([.. StampedEvents.Where(e => !e.IsLifecycle())]),
+        new RunnerFact<IActorRef>.EventsRecorded([]),
+        new RunnerFact<IActorRef>.SessionPurged(T2),
         new DurableRunnerState<IActorRef>(RunStatus.Pending, null, null, null, null, false, null, null, 0, null, null, 0, []),
+        new DurableRunnerState<IActorRef>(RunStatus.Completed, RunId, T1, T2, null, false, null, T3, 2, null, null, 1024, [])
+        {
+            Request = Request,
+            Output = "{\"ok\":true}",
+            LastSequence = 40,
+            Events = [.. StampedEvents.Where(e => e is not ReplayGap)],
+            LastBudget = StampedEvents.OfType<TokenBudgetUpdated>().First(),
+            Starts = [new IdempotentStart("key-1", "digest", RunId, T1, 0)],
+        },
         new DurableRunnerState<IActorRef>(RunStatus.Running, RunId, T1, null, null, true, executor, T3, 2, "fetch", ToolPhase.Begin, 1024,
         [
             new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, executor, reserver, TimeSpan.FromMinutes(3)),

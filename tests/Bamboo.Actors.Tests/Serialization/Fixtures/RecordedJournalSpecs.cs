@@ -41,22 +41,23 @@ public sealed class RecordedJournalSpecs : IDisposable
         RunnerSnapshot queued;
         await using (var system = DurableSystem.OnSqlite(_folder.Path, SnapshotEvery))
         {
-            // Ended runs come back as they ended; numbering resumes above the reserved block of sequences (1..1024).
+            // Ended runs come back as they ended. The first format recorded no events, so the last sequence used is not
+            // known (0); numbering resumes above the reserved block of sequences (1..1024).
             var completed = await system.StatusAsync("completed");
             Assert.Equal((RunStatus.Completed, "bb50e94d-c0ff-4039-b13b-540a521fcccc", null, At("2026-11-30T02:26:04.0126617Z"), At("2026-11-30T02:26:04.1737991Z")),
                 (completed.Status, completed.RunId, completed.Error, completed.StartedAt, completed.CompletedAt));
-            Assert.Equal((2, "search", ToolPhase.Finished, false, 0, 1024L),
+            Assert.Equal((2, "search", ToolPhase.Finished, false, 0, 0L),
                 (completed.RoundCount, completed.LastToolName, completed.LastToolPhase, completed.CancelRequested, completed.QueueLength, completed.LastSequence));
 
             var cancelled = await system.StatusAsync("cancelled");
             Assert.Equal((RunStatus.Cancelled, "00093671-6440-4a79-b80b-2380df28f408", null, At("2026-11-30T02:26:04.2041834Z"), At("2026-11-30T02:26:04.2107439Z")),
                 (cancelled.Status, cancelled.RunId, cancelled.Error, cancelled.StartedAt, cancelled.CompletedAt));
-            Assert.Equal((true, 0, 1024L), (cancelled.CancelRequested, cancelled.QueueLength, cancelled.LastSequence));
+            Assert.Equal((true, 0, 0L), (cancelled.CancelRequested, cancelled.QueueLength, cancelled.LastSequence));
 
             var failed = await system.StatusAsync("failed");
             Assert.Equal((RunStatus.Error, "eab180e5-068e-4b49-8dac-872a5ede3181", "model refused", At("2026-11-30T02:26:04.2136060Z"), At("2026-11-30T02:26:04.2145043Z")),
                 (failed.Status, failed.RunId, failed.Error, failed.StartedAt, failed.CompletedAt));
-            Assert.Equal((false, 0, 1024L), (failed.CancelRequested, failed.QueueLength, failed.LastSequence));
+            Assert.Equal((false, 0, 0L), (failed.CancelRequested, failed.QueueLength, failed.LastSequence));
 
             // From the snapshot (a running run with its executor's reference, one queued run with its deadline, a withdrawn
             // one) and the cancel request after it: the executor died with the writing process, so its run ends as lost
@@ -78,7 +79,7 @@ public sealed class RecordedJournalSpecs : IDisposable
         Assert.Equal(3L, Count(database, "SELECT COUNT(*) FROM journal WHERE manifest IN ('F1', 'F3', 'F6')"));
         await using var again = DurableSystem.OnSqlite(_folder.Path, SnapshotEvery);
         var resumed = await again.StatusAsync("queued");
-        Assert.Equal((RunStatus.Running, queued.RunId, queued.StartedAt, queued.DeadlineAt, 0, 2048L),
+        Assert.Equal((RunStatus.Running, queued.RunId, queued.StartedAt, queued.DeadlineAt, 0, 1026L),
             (resumed.Status, resumed.RunId, resumed.StartedAt, resumed.DeadlineAt, resumed.QueueLength, resumed.LastSequence));
         Assert.Equal(RunStatus.Completed, (await again.StatusAsync("completed")).Status);
     }

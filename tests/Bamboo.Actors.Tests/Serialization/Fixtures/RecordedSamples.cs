@@ -33,6 +33,9 @@ public static class RecordedSamples
     private static readonly DateTimeOffset T2 = new DateTimeOffset(2025, 3, 4, 6, 0, 0, TimeSpan.FromMinutes(-210)).AddTicks(1);
     private static readonly DateTimeOffset T3 = new DateTimeOffset(2025, 12, 31, 23, 59, 59, TimeSpan.Zero).AddTicks(9_999_999);
 
+    private static readonly RunRequest Request =
+        new(T1, ConflictPolicy.Enqueue, "echo", "\"hello\"", "retry-1", "0A1B", TimeSpan.FromSeconds(30));
+
     private static T Stamped<T>(T evt, long sequence, DateTimeOffset at) where T : AgentEvent =>
         evt with { SessionId = "session/ä 1", RunId = RunId, Sequence = sequence, Timestamp = at };
 
@@ -118,6 +121,37 @@ public static class RecordedSamples
                 new Fact.RunEnqueued("third", null, null, null),
             ]),
             new DurableRunnerState<IActorRef>(RunStatus.Error, RunId, T1, T2, "model refused", false, null, T3, 3, null, null, 2048, []),
+
+            // Run records and events as durable history (appended later: each field added, none renumbered)
+            new Reserve("s1", ConflictPolicy.Enqueue, executor, TimeSpan.FromMinutes(5), "echo", "\"hello\"", "retry-1", TimeSpan.FromSeconds(30)),
+            new Finalize("s1", RunId, RunOutcome.Completed, """{"answer":42,"sources":["a","b"]}"""),
+            new Heartbeat("s1", RunId),
+            new GetRun("s1", RunId),
+            new DeleteSession("s1"),
+            new RunRecord("s1", RunId, RunStatus.Completed, T1, T2, T3, null, ConflictPolicy.Enqueue, "echo", "\"hi\"", "{\"ok\":true}", 3,
+                "search", 12, true, "stop", "caller", null),
+            new RunRecord("s1", OtherRunId, RunStatus.Pending, T1, null, null, null, ConflictPolicy.Reject, null, null, null, 0, null, 0, false,
+                null, null, 2),
+            new UnknownRun("s1", RunId),
+            new SessionDeleted("s1"),
+            new Fact.RunStarted(RunId, T2, T3, executor, Request, 7),
+            new Fact.CancelRequested(RunId, "user pressed stop", "caller", 8, T2),
+            new Fact.RunEnded(RunId, RunStatus.Completed, null, T3, 2, "search", ToolPhase.Finished, """{"answer":42}""", 9),
+            new Fact.RunEnqueued(OtherRunId, null, subscriber, null, Request, 10),
+            new Fact.QueuedRunWithdrawn(OtherRunId, RunStatus.Error, "executor lost", 11, T3),
+            new Fact.EventsRecorded([Stamped(new TokenDelta("a"), 12, T1), Stamped(new ToolStarted("search"), 13, T2)]),
+            new Fact.SessionPurged(T3),
+            new DurableRunnerState<IActorRef>(RunStatus.Running, RunId, T2, null, null, true, executor, T3, 2, "fetch", ToolPhase.Begin, 2048,
+                [new Fact.RunEnqueued(OtherRunId, null, subscriber, null, Request, 10)])
+            {
+                Request = Request,
+                CancelReason = "user pressed stop",
+                CancelledBy = "caller",
+                LastSequence = 13,
+                Events = [Stamped(new ExecutionStarted(), 7, T2), Stamped(new TokenBudgetUpdated(10, 100), 12, T2), Stamped(new ToolStarted("fetch"), 13, T3)],
+                LastBudget = Stamped(new TokenBudgetUpdated(10, 100), 12, T2),
+                Starts = [new IdempotentStart("retry-1", "0A1B", RunId, T2, 0), new IdempotentStart("retry-2", null, OtherRunId, T3, 1)],
+            },
         ];
     }
 }

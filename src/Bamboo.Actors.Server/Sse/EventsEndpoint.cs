@@ -13,7 +13,7 @@ namespace Bamboo.Actors.Server.Sse;
 /// evicted; without one, the latest budget and critical events are replayed. Ends when the client disconnects or the
 /// server shuts down; the subscription is released either way.
 /// </summary>
-internal static class EventStream
+internal static class EventsEndpoint
 {
     private const int MaxEventsPerFlush = 256;
 
@@ -28,6 +28,13 @@ internal static class EventStream
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifecycle.StreamsClosing);
         await using var subscription = await runners.OpenSubscriptionAsync(context.SessionId(), cursor, context.RequestAborted);
+        if (subscription.Status != SubscriptionStatus.Live)
+        {
+            await (subscription.Status == SubscriptionStatus.Invalid
+                ? ApiResults.BadRequest("invalid_command", subscription.Reason ?? "invalid subscription")
+                : ApiResults.Unavailable(subscription.Reason)).ExecuteAsync(context);
+            return;
+        }
 
         var response = context.Response;
         response.ContentType = "text/event-stream";

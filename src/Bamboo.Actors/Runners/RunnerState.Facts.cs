@@ -1,0 +1,196 @@
+using Bamboo.Actors.Events;
+using Bamboo.Actors.Protocol;
+
+namespace Bamboo.Actors.Runners;
+
+/// <summary>How facts change the state, and how a durable session is snapshotted, restored and recovered.</summary>
+public sealed partial class RunnerState<TRef>
+{
+    /// <summary>Applies a recorded fact (decisions do this as they go; recovery replays the journal through it).</summary>
+    public void Apply(RunnerFact<TRef> fact) => Derive(fact);
+
+    /// <summary>
+    /// Applies <paramref name="fact"/> and returns the lifecycle event it stands for (stamped with the fact's sequence),
+    /// after retaining it for replay; null when the fact is no event, or was written before facts carried sequences.
+    /// Facts for a run that is not the active one change nothing: an ended run is never ended twice, even if a journal
+    /// held a stale writer's facts.
+    /// </summary>
+    private AgentEvent? Derive(RunnerFact<TRef> fact)
+    {
+        AgentEvent? derived = null;
+        switch (fact)
+        {
+            case RunnerFact<TRef>.RunStarted started:
+                _queue.RemoveAll(queued => queued.RunId == started.RunId);
+                ForgetRun();
+                Status = RunStatus.Running;
+                RunId = started.RunId;
+                Request = started.Request;
+                StartedAt = started.StartedAt;
+                Executor = started.Executor;
+                DeadlineAt = started.DeadlineAt;
+                _log.RunStarted(started.StartedAt);
+                Remember(started.RunId, started.Request, queuePosition: 0);
+                derived = Stamp(new ExecutionStarted(), started.RunId, started.Sequence, started.StartedAt);
+                break;
+            case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId && Status == RunStatus.Running:
+                CancelRequested = true;
+                CancelReason = cancel.Reason;
+                CancelledBy = cancel.By;
+                derived = Stamp(new RunCancelling(cancel.Reason), cancel.RunId, cancel.Sequence, cancel.At);
+                break;
+            case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId && Status == RunStatus.Running:
+                Status = ended.Status;
+                Error = ended.Error;
+                Output = ended.Output;
+                CompletedAt = ended.CompletedAt;
+                Executor = null;
+                RoundCount = ended.RoundCount;
+                LastToolName = ended.LastToolName;
+                LastToolPhase = ended.LastToolPhase;
+                _log.Touch(ended.CompletedAt);
+                derived = Stamp(new ExecutionFinished(ended.Status, ended.Error), ended.RunId, ended.Sequence, ended.CompletedAt);
+                break;
+            case RunnerFact<TRef>.RunEnqueued enqueued:
+                _queue.Add(enqueued);
+                Remember(enqueued.RunId, enqueued.Request, _queue.Count);
+                if (enqueued.Request is { } request)
+                    derived = Stamp(new RunQueued(_queue.Count), enqueued.RunId, enqueued.Sequence, request.CreatedAt);
+                break;
+            case RunnerFact<TRef>.QueuedRunWithdrawn withdrawn:
+                _queue.RemoveAll(queued => queued.RunId == withdrawn.RunId);
+                derived = Stamp(new ExecutionFinished(withdrawn.Status, withdrawn.Error), withdrawn.RunId, withdrawn.Sequence, withdrawn.At);
+                break;
+            case RunnerFact<TRef>.SequencesReserved reserved:
+                _log.Reserve(reserved.UpTo);
+                break;
+            case RunnerFact<TRef>.EventsRecorded recorded:
+                // Published live before they were recorded; on replay they rebuild the run's diagnostics and the ring.
+                foreach (var evt in recorded.Events) Observe(evt);
+                break;
+            case RunnerFact<TRef>.SessionPurged:
+                Purge();
+                break;
+        }
+        if (derived is not null) _log.Add(derived);
+        return derived;
+    }
+
+    /// <summary>Nothing of the previous run is kept in the current run's fields (its record lives on in the read model).</summary>
+    private void ForgetRun()
+    {
+        Status = RunStatus.Pending;
+        RunId = null;
+        Request = null;
+        StartedAt = null;
+        CompletedAt = null;
+        Error = null;
+        Output = null;
+        CancelRequested = false;
+        CancelReason = null;
+        CancelledBy = null;
+        Executor = null;
+        DeadlineAt = null;
+        RoundCount = 0;
+        LastToolName = null;
+        LastToolPhase = null;
+        _executorRecovered = false;
+    }
+
+    /// <summary>An executor's event changes the run's diagnostics and is retained for replay (once: an event recorded
+    /// after it was published live is already retained).</summary>
+    private void Observe(AgentEvent stamped)
+    {
+        switch (stamped)
+        {
+            case ToolStarted tool:
+                LastToolName = tool.ToolName;
+                LastToolPhase = ToolPhase.Begin;
+                break;
+            case ToolLifecycle tool:
+                LastToolName = tool.ToolName;
+                LastToolPhase = tool.Phase;
+                break;
+            case RunnerProgress progress:
+                RoundCount = progress.RoundCount;
+                break;
+        }
+        _log.Add(stamped);
+    }
+
+    /// <summary>A lifecycle event as the runner publishes it; null for a fact written before facts carried sequences.</summary>
+    private AgentEvent? Stamp(AgentEvent evt, string runId, long sequence, DateTimeOffset at) =>
+        sequence <= 0 ? null : evt with { SessionId = SessionId, RunId = runId, Sequence = sequence, Timestamp = at };
+
+    /// <summary>The durable state, for a persistence snapshot.</summary>
+    public DurableRunnerState<TRef> ToDurable() => new(Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, Executor,
+        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue.ToArray())
+    {
+        Request = Request,
+        Output = Output,
+        CancelReason = CancelReason,
+        CancelledBy = CancelledBy,
+        LastSequence = LastSequence,
+        Events = _log.Kept(),
+        LastBudget = LastBudget,
+        Starts = _starts?.Values.ToArray() ?? [],
+    };
+
+    /// <summary>Restores the durable state of a persistence snapshot (recovery then replays the later facts).</summary>
+    public void Restore(DurableRunnerState<TRef> durable)
+    {
+        Status = durable.Status;
+        RunId = durable.RunId;
+        Request = durable.Request;
+        StartedAt = durable.StartedAt;
+        CompletedAt = durable.CompletedAt;
+        Error = durable.Error;
+        Output = durable.Output;
+        CancelRequested = durable.CancelRequested;
+        CancelReason = durable.CancelReason;
+        CancelledBy = durable.CancelledBy;
+        Executor = durable.Executor;
+        DeadlineAt = durable.DeadlineAt;
+        RoundCount = durable.RoundCount;
+        LastToolName = durable.LastToolName;
+        LastToolPhase = durable.LastToolPhase;
+        _log.Reserve(durable.ReservedSequence);
+        _log.Restore(durable.Events, durable.LastBudget, durable.LastSequence);
+        _queue.Clear();
+        _queue.AddRange(durable.Queue);
+        _starts = null;
+        foreach (var start in durable.Starts) (_starts ??= [])[start.Key] = start;
+    }
+
+    /// <summary>
+    /// Recovery finished: numbering continues above every sequence that may have been used; executors are watched again
+    /// (one that is gone ends its run as <c>Error("lost on restart")</c>); a run without an executor whose deadline has
+    /// passed ends the same way; otherwise the deadline timer is re-armed for the time left, and a worker's heartbeat
+    /// timeout counts from now.
+    /// </summary>
+    public RunnerDecision<TRef> Recovered(DateTimeOffset now)
+    {
+        _log.ResumeAboveReserved();
+        foreach (var queued in _queue)
+        {
+            if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
+        }
+        if (Status != RunStatus.Running) return Decide(null);
+
+        if (Executor is null && DeadlineAt <= now)
+        {
+            EndRun(RunStatus.Error, LostOnRestart, null, now, startNext: true);
+            return Decide(null);
+        }
+        if (Executor is not null)
+        {
+            _executorRecovered = true;
+            Add(new RunnerEffect<TRef>.Watch(Executor));
+        }
+        var left = DeadlineAt is { } deadline && deadline > now ? deadline - now : TimeSpan.Zero;
+        Add(new RunnerEffect<TRef>.ScheduleDeadline(RunId!, left));
+        _lastHeartbeatAt = now;
+        if (Request?.HeartbeatTimeout is { } heartbeat) Add(new RunnerEffect<TRef>.ScheduleHeartbeatCheck(RunId!, heartbeat));
+        return Decide(null);
+    }
+}
