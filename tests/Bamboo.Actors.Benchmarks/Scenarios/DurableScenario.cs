@@ -51,6 +51,7 @@ public static class DurableScenario
         double? sqliteCycles = null, sqliteRowsPerCycle = null;
         var table = new MarkdownTable("sessions on", "cycles/s", "vs memory", "CPU µs/cycle", "alloc B/cycle", "machine CPU %",
             "journal rows/cycle", "journal alone: events/s", "journal alone: CPU µs/event", "journal alone: machine CPU %",
+            "recovery of an unseen id: µs CPU (per s)",
             "bound: journal ÷ rows per cycle", "cycles / bound", $"target met (≥ {CloseToBound:0.0})");
         try
         {
@@ -71,12 +72,14 @@ public static class DurableScenario
                     var rowsPerCycle = durable.JournalRows is { } rows ? (double)rows / durable.Cycles : 2.0;
                     if (store.Key == "sqlite") (sqliteCycles, sqliteRowsPerCycle) = (durable.Result.PerSecond, rowsPerCycle);
                     var journal = options.Quick ? null : await MeasureJournalAsync(store, keys, options);
-                    var bound = journal is null ? double.NaN : journal.PerSecond / rowsPerCycle;
+                    var bound = journal is null ? double.NaN : journal.Result.PerSecond / rowsPerCycle;
                     var ratio = durable.Result.PerSecond / bound;
                     table.Row(store.Name, durable.Result.PerSecond, durable.Result.PerSecond / (memory?.Result.PerSecond ?? double.NaN),
                         durable.Result.CpuMicrosPerOperation, durable.Result.BytesPerOperation, durable.Result.MachineCpuPercent,
-                        durable.JournalRows is null ? "(2 facts)" : rowsPerCycle, journal?.PerSecond ?? double.NaN,
-                        journal?.CpuMicrosPerOperation ?? double.NaN, journal?.MachineCpuPercent ?? double.NaN, bound, ratio,
+                        durable.JournalRows is null ? "(2 facts)" : rowsPerCycle, journal?.Result.PerSecond ?? double.NaN,
+                        journal?.Result.CpuMicrosPerOperation ?? double.NaN, journal?.Result.MachineCpuPercent ?? double.NaN,
+                        journal is null ? "" : $"{MarkdownTable.Format(journal.RecoveryCpuMicros)} ({MarkdownTable.Format(journal.RecoveriesPerSecond)})",
+                        bound, ratio,
                         journal is null ? "" : store.CountRows is null ? "(not a store)" : LifecycleScenario.Met(ratio >= CloseToBound));
                 }
                 catch (Exception exception)
@@ -96,6 +99,9 @@ public static class DurableScenario
             Report.Note($"journal alone: a plain persistent actor per session key persisting one 128-byte event per request, {options.Drivers} " +
                         "drivers in the same closed loop, on the same store and plugin settings. bound = that rate ÷ rows per cycle: the " +
                         "cycles/s the store could sustain if a cycle cost nothing but its writes.");
+            Report.Note($"recovery of an unseen id: {options.DurableSessions:N0} more plain persistent actors with ids the store has never seen, " +
+                        $"{options.Drivers} at a time, each recovering (the snapshot store's query, the journal's highest sequence number: " +
+                        "what a new session's first message costs before it can persist anything); process CPU per recovery, and recoveries/s.");
 
             if (options.Runs("raw"))
             {
@@ -187,21 +193,31 @@ public static class DurableScenario
         return new CycleResult(result, cycles, rows);
     }
 
-    private static async Task<Throughput> MeasureJournalAsync(Store store, string[] keys, BenchOptions options)
+    private sealed record JournalResult(Throughput Result, double RecoveryCpuMicros, double RecoveriesPerSecond);
+
+    private static async Task<JournalResult> MeasureJournalAsync(Store store, string[] keys, BenchOptions options)
     {
         var (system, _, settings) = BenchSystems.CreateDurable("bench-journal", store.Persistence);
         try
         {
             Report.Progress($"durable: journal alone, {store.Name}");
-            var writers = keys.ToDictionary(key => key, key => system.ActorOf(
-                Props.Create(() => new JournalWriter($"journal-probe-{key}", settings.JournalPluginId, settings.SnapshotPluginId))));
+            IActorRef Writer(string id) => system.ActorOf(Props.Create(() => new JournalWriter(id, settings.JournalPluginId, settings.SnapshotPluginId)));
             // Every writer recovered (an empty stream) before the warm-up, as the sessions are.
+            var writers = keys.ToDictionary(key => key, key => Writer($"journal-probe-{key}"));
             await ForEachAsync(keys.Length, RecoveryConcurrency, i => writers[keys[i]].Ask<object>(JournalWriter.Ping.Instance, options.AskTimeout));
+            // What a new session's first touch costs in the store: a second set of ids the store has never seen, recovered
+            // the same way (a snapshot query, then the highest sequence number) once the code is warm.
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.GetTimestamp();
+            await ForEachAsync(keys.Length, options.Drivers, i => Writer($"journal-unseen-{keys[i]}").Ask<object>(JournalWriter.Ping.Instance, options.AskTimeout));
+            var elapsed = Stopwatch.GetElapsedTime(clock);
+            var recoveryCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / keys.Length;
+            Report.Progress($"  {keys.Length / elapsed.TotalSeconds:N0} recoveries of unseen ids/s, {recoveryCpu:N0} µs CPU each");
             var result = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure, async key =>
                 await writers[key].Ask<object>(JournalWriter.Write.Instance, options.AskTimeout).ConfigureAwait(false) == JournalWriter.Written.Instance);
             Report.Progress($"  {result.PerSecond:N0} events/s");
             Report.Errors($"durable: journal alone, {store.Name}", result);
-            return result;
+            return new JournalResult(result, recoveryCpu, keys.Length / elapsed.TotalSeconds);
         }
         finally
         {
