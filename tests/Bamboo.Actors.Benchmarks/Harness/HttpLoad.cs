@@ -171,6 +171,34 @@ public sealed class HttpLoad : IDisposable
         }
     }
 
+    /// <summary>
+    /// Windows cut by hand, for loads that do not run through <see cref="RunAsync"/> (an open loop): each call of the
+    /// returned function ends the window that began at the previous call (the first at this one).
+    /// </summary>
+    public Func<HttpWindow> Windows()
+    {
+        var from = Sample();
+        return () =>
+        {
+            var to = Sample();
+            var window = to.Since(from);
+            from = to;
+            return window;
+        };
+    }
+
+    /// <summary>Counts an operation completed outside <see cref="RunAsync"/>.</summary>
+    public void Completed() => Interlocked.Increment(ref _operations);
+
+    /// <summary>Counts an operation that threw outside <see cref="RunAsync"/>.</summary>
+    public void Failed(Exception exception)
+    {
+        if (Interlocked.Increment(ref _errors) == 1) _firstError = Report.Describe(exception);
+    }
+
+    /// <summary>Requests answered with another status than the one expected, since the load was created.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
     private Snapshot Sample() => new(Interlocked.Read(ref _operations), Interlocked.Read(ref _requests), Interlocked.Read(ref _refused),
         Stopwatch.GetTimestamp(), Interlocked.Exchange(ref _latency, new LongConcurrentHistogram(1, HighestMicros, 3)), _serverCpu(),
         MachineCpu.Read());

@@ -25,6 +25,9 @@ public sealed class ServerProcess : IAsyncDisposable
         Ready = ready;
     }
 
+    /// <summary>The server's process id (its <c>/proc/{id}</c>).</summary>
+    public int Id => _process.Id;
+
     /// <summary>The server's base address.</summary>
     public Uri Url { get; }
 
