@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -107,6 +108,9 @@ public static class SoakScenario
             Report.Note($"verdict: {(flat && steady.Count > 0 ? "flat" : "NOT flat")}; errors: {errors:N0}, operations behind: {behind:N0}" +
                         (churn.Load?.FirstError is { } first ? $" (first error: {first})" : "") +
                         (churn.Load?.FirstRefusal is { } refusal ? $" (first refusal: {refusal})" : "") + ".");
+            if (!churn.Errors.IsEmpty)
+                Report.Note("errors by kind (the maximum and the soak): " + string.Join("; ", churn.Errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key} × {e.Value:N0}")) +
+                            " (an SSE client gives up after 2 s without its first event).");
             Report.Note($"maximum of the mix: {maximum:N0} operations/s ({Clients} closed loops); soak: an open loop at {rate:N0} operations/s " +
                         $"for {minutes:0.#} min, at most {MaxInFlight} in flight (an operation due beyond that is counted as behind, not sent); " +
                         $"samples every {interval.TotalSeconds:0} s, the first {warmup.TotalMinutes:0.#} min are warm-up.");
@@ -224,9 +228,26 @@ public static class SoakScenario
         /// <summary>The soak's load (for its first error and refusal).</summary>
         public HttpLoad? Load { get; set; }
 
+        /// <summary>Operations that threw, by kind and exception (type and first line of its message).</summary>
+        public ConcurrentDictionary<string, long> Errors { get; } = new();
+
         public async Task NextAsync(HttpLoad load)
         {
             var n = Interlocked.Increment(ref _next);
+            try
+            {
+                await NextAsync(load, n).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                var kind = (n % 4) switch { 0 or 1 => "new session's run", 2 => "worker cycle", _ => "SSE" };
+                Errors.AddOrUpdate($"{kind}: {Report.Describe(exception)}", 1, (_, count) => count + 1);
+                throw;
+            }
+        }
+
+        private async Task NextAsync(HttpLoad load, long n)
+        {
             var session = $"soak-{tag}-{n}";
             switch (n % 4)
             {
