@@ -6,7 +6,7 @@ using Npgsql;
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 
 /// <summary>
-/// Scenario 8: the real server (<c>dotnet Bamboo.Actors.Server.dll</c>, its own process and runtime settings) driven over
+/// Scenario 9: the real server (<c>dotnet Bamboo.Actors.Server.dll</c>, its own process and runtime settings) driven over
 /// loopback by <see cref="Clients"/> concurrent HTTP clients, for each store: new-session reservations from the moment the
 /// server is ready (cold) and warm, reused sessions (managed runs queued on <see cref="ReusedSessions"/> sessions), an
 /// external worker's whole cycle, and <c>/healthz</c> as the ceiling of the same server in the same run.
@@ -32,7 +32,7 @@ public static class HttpScenario
     /// only (e.g. <c>DOTNET_TieredPGO=0</c>).</summary>
     public static async Task RunAsync(BenchOptions options, string[] rest)
     {
-        Report.Heading($"Scenario 8 — HTTP: the server process under {Clients} concurrent clients on loopback, per store", options);
+        Report.Heading($"Scenario 9 — HTTP: the server process under {Clients} concurrent clients on loopback, per store", options);
         var serverDll = rest.FirstOrDefault(a => a.StartsWith("--server-dll=", StringComparison.Ordinal))?["--server-dll=".Length..]
                         ?? ServerProcess.DefaultServerDll();
         var environment = rest.Where(a => a.StartsWith("--server-env=", StringComparison.Ordinal))

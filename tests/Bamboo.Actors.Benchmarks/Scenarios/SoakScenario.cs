@@ -9,7 +9,7 @@ using Bamboo.Actors.Benchmarks.Harness;
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 
 /// <summary>
-/// Scenario 9: the real server (<see cref="ServerProcess"/>, default store: SQLite) under half of its measured maximum
+/// Scenario 10: the real server (<see cref="ServerProcess"/>, default store: SQLite) under half of its measured maximum
 /// for a long time, with churning sessions: new sessions whose managed runs finish by themselves, external workers'
 /// whole cycles on new sessions, and SSE clients that connect to a recent session, read its first event and drop.
 /// The server's working set, threads and open file descriptors (from <c>/proc</c>), its live sessions and GC heap (from
@@ -52,7 +52,7 @@ public static class SoakScenario
         // Long enough for the runtime to settle and for the live sessions to reach their steady state (idle sessions
         // passivate after bamboo.runners.idle-timeout, 2 minutes by default).
         var warmup = options.Quick ? TimeSpan.FromSeconds(20) : TimeSpan.FromMinutes(3);
-        Report.Heading($"Scenario 9 — soak: the server process at 50% of its measured maximum for {minutes:0.#} min, churning sessions", options);
+        Report.Heading($"Scenario 10 — soak: the server process at 50% of its measured maximum for {minutes:0.#} min, churning sessions", options);
 
         using var folder = new TempFolder();
         var settings = extra.Prepend($"--Bamboo:Persistence:DataFolder={Path.Combine(folder.Path, "sqlite")}").ToArray();
