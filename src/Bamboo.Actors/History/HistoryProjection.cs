@@ -33,8 +33,7 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     private readonly IHistoryStore _store;
     private readonly HistorySettings _settings;
     private readonly IActorRef? _supervisor;
-    private readonly IEventsByTagQuery _journal;
-    private readonly ICurrentEventsByTagQuery _current;
+    private IEventsByTagQuery? _journal;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SemaphoreSlim _writer = new(1, 1);
     private IMaterializer? _materializer;
@@ -54,8 +53,6 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
         _store = store;
         _settings = settings;
         _supervisor = supervisor;
-        _journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(settings.ReadJournal);
-        _current = (ICurrentEventsByTagQuery)_journal;
     }
 
     /// <summary>Props of the projection.</summary>
@@ -65,7 +62,7 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private sealed record Started(int Generation, long Offset, long CatchUpTo);
+    private sealed record Started(int Generation, IEventsByTagQuery Journal, long Offset, long CatchUpTo);
 
     private sealed record Applied(int Generation, long Offset);
 
@@ -95,22 +92,26 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     private void Start()
     {
         var generation = ++_generation;
-        StartAsync(generation, needsTarget: !_caughtUp && _supervisor is not null, _materializer!)
+        StartAsync(generation, Context.System, needsTarget: !_caughtUp && _supervisor is not null, _materializer!)
             .PipeTo(Self, failure: cause => new Failed(generation, cause));
     }
 
     /// <summary>Reads the stored offset, and (the first time) the offset of the journal's last tagged fact: once the
-    /// projection has applied that one, it has caught up with what the last process left.</summary>
-    private async Task<Started> StartAsync(int generation, bool needsTarget, IMaterializer materializer)
+    /// projection has applied that one, it has caught up with what the last process left. The read journal is resolved
+    /// here, off the actor's thread and retried like the rest: Akka.Persistence.Sql's waits (a bounded ask) for its journal
+    /// to start, which a cold, loaded process can outlast — in the constructor that failure stopped the projection for good.</summary>
+    private async Task<Started> StartAsync(int generation, ActorSystem system, bool needsTarget, IMaterializer materializer)
     {
+        var journal = _journal ?? await Task.Run(() => PersistenceQuery.Get(system).ReadJournalFor<IEventsByTagQuery>(_settings.ReadJournal))
+            .ConfigureAwait(false);
         await _store.InitializeAsync(CancellationToken.None).ConfigureAwait(false);
         var offset = await _store.ReadOffsetAsync(Name, CancellationToken.None).ConfigureAwait(false);
         var target = !needsTarget
             ? 0
-            : await _current.CurrentEventsByTag(SessionFacts.Tag, Offset.Sequence(offset))
+            : await ((ICurrentEventsByTagQuery)journal).CurrentEventsByTag(SessionFacts.Tag, Offset.Sequence(offset))
                 .Select(envelope => ((Sequence)envelope.Offset).Value)
                 .RunWith(Sink.LastOrDefault<long>(), materializer).ConfigureAwait(false);
-        return new Started(generation, offset, target);
+        return new Started(generation, journal, offset, target);
     }
 
     /// <inheritdoc />
@@ -119,6 +120,7 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
         switch (message)
         {
             case Started started when started.Generation == _generation:
+                _journal = started.Journal;
                 if (!_caughtUp) _catchUpTo = Math.Max(_catchUpTo, started.CatchUpTo);
                 if (!_caughtUp && started.Offset >= _catchUpTo) CaughtUp();
                 Run(started.Generation, started.Offset);
@@ -167,7 +169,7 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     {
         var self = Self;
         var expected = offset;
-        var (killSwitch, done) = _journal.EventsByTag(SessionFacts.Tag, Offset.Sequence(offset))
+        var (killSwitch, done) = _journal!.EventsByTag(SessionFacts.Tag, Offset.Sequence(offset))
             .GroupedWithin(_settings.BatchSize, _settings.BatchInterval)
             .SelectAsync(1, async envelopes =>
             {

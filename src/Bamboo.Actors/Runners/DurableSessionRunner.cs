@@ -93,6 +93,12 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 // write land after the next incarnation has started elsewhere: two writers for one session.
                 _stopWhenWritten = true;
                 break;
+            case SessionRunner.Stop when _shell.State.UnrecordedEvents > 0:
+                // Hand-off with executors' events published (subscribers have them) but not yet recorded, their batch
+                // waiting for its timer: record them first, so the next incarnation replays what was delivered.
+                _stopWhenWritten = true;
+                PersistThenApply(_shell.State.FlushEvents());
+                break;
             case SessionRunner.Stop:
                 Context.Stop(Self);
                 break;

@@ -61,6 +61,28 @@ public sealed class DurableNodeLossSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_answer_a_retried_start_with_its_first_run_after_the_node_hosting_the_session_was_lost()
+    {
+        var victim = Cluster[2];
+        var (executorNode, other) = (Cluster[0], Cluster[1]);
+        var sessionId = SessionsOn(victim, 1, "durable-retry")[0];
+        var executor = ProbeOn(executorNode);
+        Reserve Start() => new(sessionId, Executor: executor.Ref, IdempotencyKey: "start-1");
+        var first = Send<Reserved>(executor, Start());
+
+        await victim.CrashAsync([executorNode.Address, other.Address]);
+        await Eventually.TrueAsync(() => other.Cluster.State.Members.All(m => !m.Address.Equals(victim.Address)), Recovery, "victim removed");
+
+        // A client that never heard the answer retries the same start through a survivor: it gets the first run, marked
+        // as a replay, and no second run starts.
+        var retry = Assert.IsType<Reserved>(await Eventually.AnswerAsync<IRunnerReply>(other.Runners, Start(), Recovery));
+        Assert.Equal((first.RunId, true), (retry.RunId, retry.Replayed));
+        Assert.NotEqual(victim, HostOf(sessionId, other));
+        var status = Send<RunnerSnapshot>(executorNode, new GetStatus(sessionId));
+        Assert.Equal((RunStatus.Running, first.RunId), (status.Status, status.RunId));
+    }
+
+    [Fact]
     public async Task Should_restart_a_session_with_an_active_run_on_a_survivor_without_waiting_for_a_message()
     {
         var victim = Cluster[2];

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Event;
 using Bamboo.Actors.History;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Protocol;
@@ -92,6 +94,37 @@ public sealed class ProjectionRestartSpecs : IDisposable
         {
             await AwaitAsync(store, "orphan", runId, RunStatus.Error);
             Assert.Equal("lost on restart", (await store.GetRunAsync("orphan", runId, CancellationToken.None))!.Error);
+        }
+    }
+
+    [Fact]
+    public async Task Should_keep_retrying_when_its_read_journal_cannot_be_had_instead_of_stopping()
+    {
+        await using var system = DurableSystem.OnSqlite(_folder.Path, Hocon);
+        var retries = new TaskCompletionSource();
+        var listener = system.System.ActorOf(Props.Create(() => new RetryListener(retries, 2)));
+        system.System.EventStream.Subscribe(listener, typeof(Warning));
+        var settings = HistorySettings.Default with
+        {
+            Store = HistoryStoreKind.Sqlite, ConnectionString = ConnectionString, ReadJournal = "akka.persistence.query.journal.not-started",
+        };
+
+        system.System.ActorOf(HistoryProjection.Props(new SqlHistoryStore(HistoryStoreKind.Sqlite, ConnectionString, 100), settings, null), "projection");
+
+        // A read journal that cannot be had (here: none configured; in production: one slower to start than its bounded
+        // wait) fails the start, which is retried with backoff; the projection does not stop.
+        await retries.Task.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>Completes once the projection has warned of <c>count</c> failed starts.</summary>
+    private sealed class RetryListener : ReceiveActor
+    {
+        public RetryListener(TaskCompletionSource retries, int count)
+        {
+            Receive<Warning>(warning => warning.Message.ToString()!.StartsWith("The read model projection failed", StringComparison.Ordinal), _ =>
+            {
+                if (--count == 0) retries.TrySetResult();
+            });
         }
     }
 

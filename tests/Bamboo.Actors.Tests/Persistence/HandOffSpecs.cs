@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
 using Xunit.Abstractions;
@@ -91,6 +92,29 @@ public sealed class HandOffSpecs : Akka.TestKit.Xunit2.TestKit
         next.Tell(new GetStatus("handoff-1"), TestActor);
         var status = ExpectMsg<RunnerSnapshot>();
         Assert.Equal((RunStatus.Running, reserved.RunId), (status.Status, status.RunId));
+    }
+
+    [Fact]
+    public void Should_record_the_events_of_a_waiting_batch_before_stopping_so_the_next_incarnation_replays_them()
+    {
+        // A batch that waits far longer than the spec: only the stop can have recorded it.
+        var settings = Settings with { EventBatchInterval = TimeSpan.FromMinutes(5) };
+        var parent = CreateTestProbe();
+        var runner = parent.ChildActorOf(DurableSessionRunner.Props("handoff-4", settings));
+        runner.Tell(new Reserve("handoff-4", Executor: CreateTestProbe().Ref), TestActor);
+        var reserved = ExpectMsg<Reserved>();
+        runner.Tell(new Publish("handoff-4", reserved.RunId, new TokenDelta("kept"), Acknowledge: true), TestActor);
+        var published = ExpectMsg<Published>();
+
+        Watch(runner);
+        runner.Tell(SessionRunner.Stop.Instance);
+        ExpectTerminated(runner);
+
+        var next = Sys.ActorOf(DurableSessionRunner.Props("handoff-4", settings));
+        next.Tell(new Subscribe("handoff-4", TestActor, AfterSequence: 0), TestActor);
+        ExpectMsg<Subscribed>();
+        var replayed = FishForMessage<TokenDelta>(_ => true);
+        Assert.Equal(("kept", published.Sequence), (replayed.Text, replayed.Sequence));
     }
 
     [Fact]
