@@ -1,8 +1,10 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Akka.Hosting;
 using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Server.Api;
 using Bamboo.Actors.Server.Infrastructure;
+using Bamboo.Actors.Server.Overview;
 using Microsoft.AspNetCore.Diagnostics;
 using OpenTelemetry.Metrics;
 
@@ -56,6 +58,9 @@ public static class BambooServer
 
         builder.Services.AddSingleton<ServerLifecycle>();
         builder.Services.AddSingleton<ReadinessProbe>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RunActivity>();
+        builder.Services.AddSingleton<ClusterState>();
         builder.Services.AddAkka(ActorSystemName, (akka, sp) => akka
             .ConfigureLoggers(loggers =>
             {
@@ -72,6 +77,8 @@ public static class BambooServer
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(BambooMetrics.MeterName)
+            // The runtime's own instruments (GC heap after the last collection, working set, threads, lock contention).
+            .AddMeter("System.Runtime")
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
     }
@@ -134,5 +141,11 @@ public static class BambooServer
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapSessionEndpoints();
+        // The operator console (/ and /console/*), its sign-in and its overview.
+        app.UseConsole();
+        app.MapAuthEndpoints(apiKey);
+        app.MapOverview();
+        // Counting starts with the server, not with the first look at the overview.
+        app.Services.GetRequiredService<RunActivity>();
     }
 }

@@ -194,5 +194,7 @@ public sealed class RunsApiSpecs(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("bamboo_runs_started", metrics);
         Assert.Contains("bamboo_runs_finished", metrics);
         Assert.Contains("http_server_request_duration", metrics);
+        Assert.Contains("dotnet_gc_last_collection_heap_size", metrics);
+        Assert.Contains("dotnet_process_memory_working_set", metrics);
     }
 }
