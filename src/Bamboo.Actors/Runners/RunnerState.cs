@@ -30,7 +30,8 @@ public sealed partial class RunnerState<TRef> where TRef : class
     private HashSet<TRef>? _subscribers; // most sessions never have one
     private List<TRef>? _drainWaiters; // only while the node shuts down
     private List<AgentEvent>? _unrecorded; // durable: executors' events published but not yet in a fact
-    private List<RunnerEffect<TRef>>? _effects;
+    private RunnerEffect<TRef>? _effect; // a decision's only effect (most have one), without a list
+    private List<RunnerEffect<TRef>>? _effects; // a decision's effects once it has a second
     private List<RunnerFact<TRef>>? _facts;
     private bool _executorRecovered;
     private DateTimeOffset _lastHeartbeatAt;
@@ -396,7 +397,9 @@ public sealed partial class RunnerState<TRef> where TRef : class
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
         var limit = deadline ?? _settings.DefaultDeadline;
         var sequence = NextSequence();
-        var started = Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence));
+        // A state that records no facts applies the change directly: memory mode builds no fact it would throw away.
+        var started = _recordsFacts ? Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence))
+            : Retain(StartedRun(runId, now, now + limit, executor, request, sequence));
         _lastHeartbeatAt = now;
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
         if (request.HeartbeatTimeout is { } heartbeat) Add(new RunnerEffect<TRef>.ScheduleHeartbeatCheck(runId, heartbeat));
@@ -418,7 +421,9 @@ public sealed partial class RunnerState<TRef> where TRef : class
     {
         var executor = Executor;
         var sequence = NextSequence();
-        var finished = Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
+        var finished = _recordsFacts
+            ? Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence))
+            : Retain(EndedRun(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
         Add(CancelTimersEffect);
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
         Emit(finished);
@@ -469,7 +474,16 @@ public sealed partial class RunnerState<TRef> where TRef : class
         return false;
     }
 
-    private void Add(RunnerEffect<TRef> effect) => (_effects ??= []).Add(effect);
+    private void Add(RunnerEffect<TRef> effect)
+    {
+        if (_effects is not null) _effects.Add(effect);
+        else if (_effect is null) _effect = effect;
+        else
+        {
+            _effects = [_effect, effect];
+            _effect = null;
+        }
+    }
 
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {
@@ -478,8 +492,9 @@ public sealed partial class RunnerState<TRef> where TRef : class
             foreach (var waiter in _drainWaiters) Add(new RunnerEffect<TRef>.Drained(waiter));
             _drainWaiters = null;
         }
-        var effects = (IReadOnlyList<RunnerEffect<TRef>>?)_effects ?? [];
+        IReadOnlyList<RunnerEffect<TRef>> effects = _effects ?? (_effect is { } only ? [only] : []);
         var facts = (IReadOnlyList<RunnerFact<TRef>>?)_facts ?? [];
+        _effect = null;
         _effects = null;
         _facts = null;
         return new RunnerDecision<TRef>(reply, effects, facts);
