@@ -23,7 +23,7 @@ internal sealed class RunnerShell
         _context = context;
         _settings = settings;
         _timers = new RunnerTimers(context, settings.IdleTimeout);
-        _observer = new RunnerObserver(context.GetLogger(), state.SessionId);
+        _observer = new RunnerObserver(context, state.SessionId);
         State = state;
         Passivation = new RunnerPassivation(context, settings, state, _timers);
     }

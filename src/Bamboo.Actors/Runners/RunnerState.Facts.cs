@@ -35,14 +35,14 @@ public sealed partial class RunnerState<TRef>
                     ended.LastToolPhase, ended.Output, ended.Sequence);
                 break;
             case RunnerFact<TRef>.RunEnqueued enqueued:
-                _queue.Add(enqueued);
-                Remember(enqueued.RunId, enqueued.Request, _queue.Count);
+                (_queue ??= []).Add(enqueued);
+                Remember(enqueued.RunId, enqueued.Request, QueueLength);
                 if (enqueued.Request is { } request)
                     derived = enqueued.Sequence <= 0 ? null
-                        : new RunQueued(_queue.Count) { SessionId = SessionId, RunId = enqueued.RunId, Sequence = enqueued.Sequence, Timestamp = request.CreatedAt };
+                        : new RunQueued(QueueLength) { SessionId = SessionId, RunId = enqueued.RunId, Sequence = enqueued.Sequence, Timestamp = request.CreatedAt };
                 break;
             case RunnerFact<TRef>.QueuedRunWithdrawn withdrawn:
-                _queue.RemoveAll(queued => queued.RunId == withdrawn.RunId);
+                _queue?.RemoveAll(queued => queued.RunId == withdrawn.RunId);
                 derived = withdrawn.Sequence <= 0 ? null
                     : new ExecutionFinished(withdrawn.Status, withdrawn.Error)
                     {
@@ -153,7 +153,7 @@ public sealed partial class RunnerState<TRef>
 
     /// <summary>The durable state, for a persistence snapshot.</summary>
     public DurableRunnerState<TRef> ToDurable() => new(Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, Executor,
-        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue.ToArray())
+        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue?.ToArray() ?? [])
     {
         Request = Request,
         Output = Output,
@@ -185,8 +185,7 @@ public sealed partial class RunnerState<TRef>
         LastToolPhase = durable.LastToolPhase;
         _log.Reserve(durable.ReservedSequence);
         _log.Restore(durable.Events, durable.LastBudget, durable.LastSequence);
-        _queue.Clear();
-        _queue.AddRange(durable.Queue);
+        _queue = durable.Queue.Count > 0 ? [.. durable.Queue] : null;
         _starts = null;
         foreach (var start in durable.Starts) (_starts ??= [])[start.Key] = start;
     }
@@ -200,7 +199,7 @@ public sealed partial class RunnerState<TRef>
     public RunnerDecision<TRef> Recovered(DateTimeOffset now)
     {
         _log.ResumeAboveReserved();
-        foreach (var queued in _queue)
+        foreach (var queued in (IEnumerable<RunnerFact<TRef>.RunEnqueued>?)_queue ?? [])
         {
             if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
         }
