@@ -493,7 +493,9 @@ public sealed partial class RunnerState<TRef> where TRef : class
             foreach (var waiter in _drainWaiters) Add(new RunnerEffect<TRef>.Drained(waiter));
             _drainWaiters = null;
         }
-        IReadOnlyList<RunnerEffect<TRef>> effects = _effects ?? (_effect is { } only ? [only] : []);
+        IReadOnlyList<RunnerEffect<TRef>> effects = _effects is not null ? _effects
+            : _effect is { } only ? new[] { only }
+            : Array.Empty<RunnerEffect<TRef>>();
         var facts = (IReadOnlyList<RunnerFact<TRef>>?)_facts ?? [];
         _effect = null;
         _effects = null;
