@@ -32,10 +32,17 @@ public sealed class SessionRunner : UntypedActor
         // A producer rather than Props.Create(() => …): no expression tree evaluated per session, and the props every live
         // runner keeps hold its three arguments in one small object instead of an argument array.
         var props = Akka.Actor.Props.CreateBy(new Producer(sessionId, settings, floor));
-        return settings.SessionMailbox ? props.WithDeploy(SessionMailboxDeploy) : props;
+        return settings.SessionMailbox ? new OnSessionMailbox(props) : props;
     }
 
-    private static readonly Deploy SessionMailboxDeploy = Deploy.None.WithMailbox(Runners.SessionMailbox.ConfigPath);
+    /// <summary>Props naming <see cref="Runners.SessionMailbox"/> through one shared deployment: <c>Props.WithDeploy</c>
+    /// would merge a new one into every session's props.</summary>
+    private sealed class OnSessionMailbox : Props
+    {
+        private static readonly Deploy SessionMailboxDeploy = Deploy.None.WithMailbox(Runners.SessionMailbox.ConfigPath);
+
+        public OnSessionMailbox(Props props) : base(props) => Deploy = SessionMailboxDeploy;
+    }
 
     /// <summary>
     /// Props for the entity <paramref name="entityId"/> (see <see cref="SessionIds.ToEntityId"/>): the durable runner when
@@ -57,6 +64,8 @@ public sealed class SessionRunner : UntypedActor
                 break;
             case RunnerTimers.IdleCheck:
                 if (_shell.Passivation.IdleCheckFired(busy: false)) Become(Passivating);
+                break;
+            case RunnerShell.ForgetSender:
                 break;
             default:
                 if (_shell.Decide(message) is { } decision) _shell.Apply(decision);

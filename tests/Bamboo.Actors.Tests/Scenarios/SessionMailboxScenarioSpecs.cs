@@ -55,3 +55,21 @@ public sealed class SessionMailboxExecutorDeathSpecs(ITestOutputHelper output) :
 {
     protected override bool SessionMailbox => true;
 }
+
+/// <summary>What an idle session keeps of the messages that made it idle.</summary>
+public sealed class IdleSessionSpecs(ITestOutputHelper output) : RunnerSpec(output)
+{
+    [Fact]
+    public void Should_let_go_of_the_sender_of_the_message_that_made_it_idle()
+    {
+        var finalizer = CreateTestProbe();
+        var run = Reserve("forgetful");
+        Supervisor.Tell(new Finalize("forgetful", run.RunId, RunOutcome.Completed), finalizer.Ref);
+        finalizer.ExpectMsg<Finalized>();
+        var runner = Assert.IsType<LocalActorRef>(finalizer.LastSender);
+
+        // The cell would otherwise keep the finalizer (a lease's actor, an Ask's temporary actor) for the session's idle life.
+        AwaitAssert(() => Assert.NotEqual(finalizer.Ref, runner.Cell.Sender), TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(20));
+        Assert.Equal(RunStatus.Completed, Status("forgetful").Status);
+    }
+}
