@@ -51,7 +51,14 @@ public static class BambooServer
         var serverSection = builder.Configuration.GetSection(BambooServerOptions.SectionName);
         builder.Services.Configure<BambooServerOptions>(serverSection);
         var serverOptions = serverSection.Get<BambooServerOptions>() ?? new BambooServerOptions();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = serverOptions.MaxBodyBytes;
+            // Header values that are not ASCII reach the application (as Latin-1), so a malformed Idempotency-Key is
+            // answered with the API's JSON error rather than a bare 400 from the connection.
+            kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
+        });
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<OpenApiDocumentation>().AddOperationTransformer<OpenApiDocumentation>());
 
         // Cluster mode by configuration only (Bamboo:Cluster:Seeds, Hostname, Port): sessions become sharded entities.
         var cluster = builder.Configuration.GetSection(BambooClusterOptions.SectionName).Get<BambooClusterOptions>() ?? new BambooClusterOptions();
@@ -130,16 +137,19 @@ public static class BambooServer
         if (apiKey is not null) app.Use(ApiKeyAuthentication.Middleware(apiKey));
         app.Use(SessionPath.Middleware);
 
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ApiJson.Options));
+        app.MapGet("/healthz", () => Results.Json(new HealthBody("ok"), ApiJson.Options))
+            .Produces<HealthBody>().WithSummary("Liveness: the process answers");
         app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ReadinessProbe>().Warm());
         app.MapGet("/readyz", async (HttpContext context, ReadinessProbe readiness) =>
         {
             var checks = await readiness.CheckAsync();
             context.Response.Headers.CacheControl = "no-store";
             var ready = checks.Values.All(answer => answer == ReadinessProbe.Ok);
-            return Results.Json(new { checks }, ApiJson.Options, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+            return Results.Json(new ReadinessBody(checks), ApiJson.Options, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        }).Produces<ReadinessBody>().Produces<ReadinessBody>(StatusCodes.Status503ServiceUnavailable)
+            .WithSummary("Readiness: the actor system runs, the node is an Up member, the journal answers");
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOpenApi();
         app.MapSessionEndpoints();
         // The operator console (/ and /console/*), its sign-in and its overview.
         app.UseConsole();

@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
     ["fanout"] = (o, _) => FanoutScenario.RunAsync(o),
     ["sse"] = (o, _) => SseScenario.RunAsync(o),
     ["durable"] = (o, _) => DurableScenario.RunAsync(o),
+    ["history"] = (o, _) => HistoryScenario.RunAsync(o),
     ["micro"] = (o, rest) =>
     {
         MicroScenario.Run(o, rest);

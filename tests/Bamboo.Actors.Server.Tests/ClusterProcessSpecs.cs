@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Bamboo.Actors.TestSupport;
 using Xunit.Abstractions;
 
 namespace Bamboo.Actors.Server.Tests;
@@ -77,7 +78,7 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output) : IAsyncLifeti
         // Formed: every node answers for a session (through its shard region, wherever the session lives).
         foreach (var node in nodes)
         {
-            await EventuallyAsync($"a session answered through {node.Url}", Formation, async token =>
+            await Eventually.ValueAsync<JsonElement>($"a session answered through {node.Url}", Formation, async token =>
                 await TryGetAsync(node, "formation", token) is { } answer
                 && answer.Status is HttpStatusCode.OK or HttpStatusCode.NotFound ? answer.Body : null);
         }
@@ -161,9 +162,9 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output) : IAsyncLifeti
         // an error; any other run is still its session's one running run, and a new reservation is refused while it runs.
         var outcomes = await Task.WhenAll(sessions.Select(async session =>
         {
-            await EventuallyAsync($"session {session.Id} served again", Recovery, token => TryGetStatusAsync(session.Reader, session.Id, token));
+            await Eventually.ValueAsync($"session {session.Id} served again", Recovery, token => TryGetStatusAsync(session.Reader, session.Id, token));
             var served = sinceKill.Elapsed;
-            var snapshot = await EventuallyAsync($"the run of session {session.Id} settled", Recovery, async token =>
+            var snapshot = await Eventually.ValueAsync<JsonElement>($"the run of session {session.Id} settled", Recovery, async token =>
                 await TryGetStatusAsync(session.Reader, session.Id, token) is { } answer
                 && (session.Through != victim || answer.GetProperty("status").GetString() != "running") ? answer : null);
             return (Served: served, Settled: sinceKill.Elapsed, Snapshot: snapshot);
@@ -229,24 +230,6 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output) : IAsyncLifeti
 
     /// <summary>A session of the kill scenario: the node its run was started through, and the survivor that reads it.</summary>
     private sealed record KilledSession(string Id, ServerProcess Through, ServerProcess Reader);
-
-    /// <summary>Polls <paramref name="probe"/> until it yields a value; fails after <paramref name="bound"/>.</summary>
-    private static async Task<JsonElement> EventuallyAsync(string what, TimeSpan bound, Func<CancellationToken, Task<JsonElement?>> probe)
-    {
-        using var timeout = new CancellationTokenSource(bound);
-        try
-        {
-            while (true)
-            {
-                if (await probe(timeout.Token) is { } value) return value;
-                await Task.Delay(100, timeout.Token);
-            }
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Not {what} within {bound.TotalSeconds:F0} s.");
-        }
-    }
 
     /// <summary>The session's snapshot, or null when the node does not answer 200 within <see cref="Attempt"/>.</summary>
     private static async Task<JsonElement?> TryGetStatusAsync(ServerProcess node, string sessionId, CancellationToken token) =>

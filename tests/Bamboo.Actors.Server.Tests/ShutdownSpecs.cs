@@ -17,7 +17,8 @@ public sealed class ShutdownSpecs
         var finished = frames[^1];
         Assert.Equal((managed, "cancelled"), (finished.Json.GetProperty("runId").GetString(), finished.Json.GetProperty("status").GetString()));
         Assert.Contains(frames, f => f.Event == "run_cancelling" && f.Json.GetProperty("reason").GetString() == "shutting down");
-        Assert.Empty(await sse.RemainingEventsAsync());    // then the stream ends cleanly
+        // Then the stream ends cleanly, once the drain has waited out the shutdown grace for the external worker.
+        Assert.Empty(await sse.RemainingEventsAsync(seconds: 30));
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(reservation.GetProperty("runId").GetString());
     }

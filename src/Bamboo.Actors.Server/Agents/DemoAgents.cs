@@ -25,7 +25,7 @@ internal static class DemoAgents
     private static async Task EchoAsync(RunContext run, string input, CancellationToken token)
     {
         await run.PublishAsync(new ToolStarted("echo"));
-        await run.PublishAsync(new TokenBudgetUpdated(input.Length, 4096));
+        await run.PublishAsync(new TokenBudget(input.Length, 4096));
         await run.PublishAsync(new ToolLifecycle("echo", ToolPhase.Finished));
         foreach (var piece in Tokens(input))
         {

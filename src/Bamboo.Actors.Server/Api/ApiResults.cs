@@ -13,12 +13,17 @@ internal static class ApiResults
     public static IResult BadRequest(string code, string detail) => Error(StatusCodes.Status400BadRequest, code, detail);
 
     public static IResult StaleRun(StaleRun stale) =>
-        Results.Json(new { error = "stale_run", detail = $"run {stale.RunId} is not the session's active run", runId = stale.CurrentRunId },
+        Results.Json(new RunErrorBody("stale_run", $"run {stale.RunId} is not the session's active run", stale.CurrentRunId),
             ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
 
     public static IResult AlreadyRunning(string runId) =>
-        Results.Json(new { error = "already_running", detail = "the session already has an active run", runId },
+        Results.Json(new RunErrorBody("already_running", "the session already has an active run", runId),
             ApiJson.Options, statusCode: StatusCodes.Status409Conflict);
+
+    /// <summary>422: the idempotency key's first start asked for something else (<paramref name="runId"/> is its run).</summary>
+    public static IResult IdempotencyKeyReused(string? runId) =>
+        Results.Json(new RunErrorBody("idempotency_key_reused", "this Idempotency-Key was used for a different request", runId),
+            ApiJson.Options, statusCode: StatusCodes.Status422UnprocessableEntity);
 
     /// <summary>A reply nothing else handled: a malformed command is the client's fault (400); anything else is unexpected.</summary>
     public static IResult Unexpected(IRunnerReply reply) => reply switch
@@ -35,24 +40,5 @@ internal static class ApiResults
     /// <summary>The detail of a 503 for a session that did not answer in time.</summary>
     public const string NoAnswerDetail = "the session did not answer in time; retry";
 
-    public static object Snapshot(RunnerSnapshot s) => new
-    {
-        sessionId = s.SessionId,
-        status = s.Status.ToWire(),
-        runId = s.RunId,
-        startedAt = s.StartedAt,
-        completedAt = s.CompletedAt,
-        error = s.Error,
-        lastEventAt = s.LastEventAt,
-        roundCount = s.RoundCount,
-        lastToolName = s.LastToolName,
-        lastToolPhase = s.LastToolPhase?.ToWire(),
-        cancelRequested = s.CancelRequested,
-        queueLength = s.QueueLength,
-        subscriberCount = s.SubscriberCount,
-        lastSequence = s.LastSequence,
-        deadlineAt = s.DeadlineAt,
-    };
-
-    private sealed record ErrorBody(string Error, string Detail);
+    public static SnapshotBody Snapshot(RunnerSnapshot s) => SnapshotBody.Of(s);
 }

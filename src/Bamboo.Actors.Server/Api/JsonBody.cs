@@ -102,6 +102,18 @@ internal sealed class JsonBody
         return number;
     }
 
+    /// <summary>Any JSON value but null, as it was sent.</summary>
+    public JsonElement? Value(string name) => Field(name, required: false, out var value) ? value : null;
+
+    /// <summary>A JSON object field, as it was sent.</summary>
+    public JsonElement? Object(string name)
+    {
+        if (!Field(name, required: false, out var value)) return null;
+        if (value.ValueKind == JsonValueKind.Object) return value;
+        Fail("invalid_field", $"'{name}' must be an object, not {Describe(value.ValueKind)}");
+        return null;
+    }
+
     /// <summary>A string field that must be one of <paramref name="values"/> (exactly, lower case).</summary>
     public T? OneOf<T>(string name, string code, IReadOnlyDictionary<string, T> values, bool required = false) where T : struct
     {

@@ -53,7 +53,7 @@ internal static class EventJson
             case RunnerProgress progress:
                 writer.WriteNumber("roundCount", progress.RoundCount);
                 break;
-            case TokenBudgetUpdated budget:
+            case TokenBudget budget:
                 writer.WriteNumber("used", budget.Used);
                 writer.WriteNumber("limit", budget.Limit);
                 break;
@@ -85,7 +85,7 @@ internal static class EventJson
             AgentEventTypes.RunnerProgress => body.Integer("roundCount", required: true) is { } round
                 ? (round > int.MaxValue ? Invalid(body, "roundCount") : new RunnerProgress((int)round)) : null,
             AgentEventTypes.TokenBudget => (body.Integer("used", required: true), body.Integer("limit", required: true)) is ({ } used, { } limit)
-                ? new TokenBudgetUpdated(used, limit) : null,
+                ? new TokenBudget(used, limit) : null,
             _ => Unknown(body, type),
         };
         return body.Error is null ? evt : null;

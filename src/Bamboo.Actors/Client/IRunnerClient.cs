@@ -74,6 +74,60 @@ public interface IRunnerClient
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
     Task<IRunnerReply> FinalizeAsync(string sessionId, string runId, RunOutcome outcome, CancellationToken cancellationToken = default);
 
+    /// <summary>Finalizes <paramref name="runId"/> without a lease (an external worker), keeping <paramref name="output"/>
+    /// (JSON text: one JSON value, at most 256 KiB) in the run's record. Replies as
+    /// <see cref="FinalizeAsync(string, string, RunOutcome, CancellationToken)"/>; a malformed output is
+    /// <see cref="InvalidCommand"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="outcome"/> is null.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> FinalizeAsync(string sessionId, string runId, RunOutcome outcome, string? output, CancellationToken cancellationToken = default);
+
+    /// <summary>An external worker of <paramref name="runId"/> says it is alive (what keeps a run with a heartbeat timeout
+    /// going): replies <see cref="Published"/> (whether cancellation was requested), <see cref="StaleRun"/>,
+    /// <see cref="InvalidCommand"/> or <see cref="Unavailable"/>.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> HeartbeatAsync(string sessionId, string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the session's history (its runs, events and read-model rows); its event numbering goes on. Replies
+    /// <see cref="SessionDeleted"/>, <see cref="Rejected"/> (<c>session_busy</c>: a run is active or queued),
+    /// <see cref="InvalidCommand"/> or <see cref="Unavailable"/>.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A page of sessions from the read model, newest activity first (the read model may lag the sessions by up to about
+    /// a second). Replies <see cref="History.SessionPage"/> (pass its <c>NextCursor</c> for the next page),
+    /// <see cref="InvalidCommand"/> (a limit outside 1–500, a cursor this list did not give out) or <see cref="Unavailable"/>
+    /// (no read model, or its database failed).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> ListSessionsAsync(RunStatus? status = null, string? cursor = null, int limit = History.HistoryQueries.DefaultLimit,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>A page of <paramref name="sessionId"/>'s runs from the read model, newest first. Replies
+    /// <see cref="History.RunPage"/>, <see cref="InvalidCommand"/> or <see cref="Unavailable"/>, as
+    /// <see cref="ListSessionsAsync"/>.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> ListRunsAsync(string sessionId, RunStatus? status = null, string? cursor = null, int limit = History.HistoryQueries.DefaultLimit,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The record of <paramref name="runId"/>: the session's own answer for its current, last and queued runs (strongly
+    /// consistent), the read model's for older ones. Replies <see cref="RunRecord"/>, <see cref="UnknownRun"/>,
+    /// <see cref="InvalidCommand"/> or <see cref="Unavailable"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> GetRunAsync(string sessionId, string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until <paramref name="runId"/> has ended, at most <paramref name="timeout"/>, and returns its record — terminal,
+    /// or as it is at the timeout. It subscribes to the session's events and waits for the run's <c>execution_finished</c>;
+    /// nothing is polled. Replies <see cref="RunRecord"/>, <see cref="UnknownRun"/>, <see cref="InvalidCommand"/> or
+    /// <see cref="Unavailable"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    Task<IRunnerReply> WaitForRunAsync(string sessionId, string runId, TimeSpan timeout, CancellationToken cancellationToken = default);
+
     /// <summary>Publishes a progress event for <paramref name="runId"/> without a lease, acknowledged: replies
     /// <see cref="Published"/> (with the sequence and whether cancellation was requested — a worker's heartbeat),
     /// <see cref="StaleRun"/>, <see cref="InvalidCommand"/> (also for an event that is not a progress event) or

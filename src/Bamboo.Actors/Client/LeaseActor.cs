@@ -149,6 +149,13 @@ internal sealed class LeaseActor : UntypedActor
     {
         switch (message)
         {
+            // A retry of a start made with the same idempotency key: the run is that start's, and this lease holds nothing.
+            case Reserved { Replayed: true } replayed:
+                Duplicate(replayed.RunId, null);
+                break;
+            case Queued { Replayed: true } replayed:
+                Duplicate(replayed.RunId, replayed.Position);
+                break;
             case Reserved reserved:
                 WatchRunner();
                 Start(reserved);
@@ -213,7 +220,7 @@ internal sealed class LeaseActor : UntypedActor
         switch (message)
         {
             case Finalize finalize:
-                SendFinalize(finalize.Outcome);
+                SendFinalize(finalize.Outcome, finalize.Output);
                 break;
             case Dispose:
                 _disposing = true;
@@ -274,10 +281,10 @@ internal sealed class LeaseActor : UntypedActor
         _lease.Started(reserved.RunId, reserved.StartedAt);
     }
 
-    private void SendFinalize(RunOutcome outcome)
+    private void SendFinalize(RunOutcome outcome, string? output = null)
     {
         _phase = Phase.Finalizing;
-        _finalize = new Finalize(_lease.SessionId, _runId!, outcome);
+        _finalize = new Finalize(_lease.SessionId, _runId!, outcome, output);
         _attempts = 1;
         _supervisor.Tell(_finalize, Self);
         StartTimer();
@@ -301,6 +308,14 @@ internal sealed class LeaseActor : UntypedActor
         _phase = Phase.Done;
         _lease.Refused(status, runId ?? _runId, reason);
         // Never granted, or withdrawn: the session no longer watches this actor, and nothing more will arrive.
+        Context.Stop(Self);
+    }
+
+    private void Duplicate(string runId, int? position)
+    {
+        StopTimer();
+        _phase = Phase.Done;
+        _lease.Duplicated(runId, position);
         Context.Stop(Self);
     }
 

@@ -13,6 +13,26 @@ public sealed record ReserveOptions
 
     /// <summary>The run's maximum total duration; the configured default when null.</summary>
     public TimeSpan? Deadline { get; init; }
+
+    /// <summary>
+    /// A retry with the same key (within <c>bamboo.runners.idempotency-window</c>, 24 h, even after a restart or a
+    /// fail-over) gets the first start's run instead of a new one: a lease then has status
+    /// <see cref="LeaseStatus.Duplicate"/>, an external reservation the first answer again (<c>Replayed</c>). The same key
+    /// with other options is <see cref="LeaseStatus.Rejected"/> (<c>idempotency_key_reused</c>). At most 128 printable
+    /// ASCII characters.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>A worker that sends nothing (event or heartbeat) for this long has its run ended as
+    /// <c>Error("heartbeat timeout")</c>; none when null.</summary>
+    public TimeSpan? HeartbeatTimeout { get; init; }
+
+    /// <summary>The run's input as JSON text (one JSON value, at most 256 KiB), kept in its record: a managed run's input,
+    /// a worker's metadata.</summary>
+    public string? Metadata { get; init; }
+
+    /// <summary>The agent that does the work, kept in the run's record; null for a worker or an embedded executor.</summary>
+    public string? Agent { get; init; }
 }
 
 /// <summary>Where a <see cref="RunLease"/> stands.</summary>
@@ -30,6 +50,10 @@ public enum LeaseStatus
     Invalid,
     /// <summary>The run has ended; see <see cref="RunLease.Result"/>.</summary>
     Ended,
+    /// <summary>A retry of an earlier start with the same <see cref="ReserveOptions.IdempotencyKey"/>:
+    /// <see cref="RunLease.RunId"/> is that start's run (<see cref="RunLease.QueuePosition"/> set when it was queued),
+    /// which the first start's executor owns. This lease holds nothing.</summary>
+    Duplicate,
     /// <summary>
     /// The session could not record the reservation or the finalize (its journal is unavailable), or did not answer in
     /// time (<see cref="RunLease.Reason"/> says which). After a reservation: nothing is held (should the session grant it

@@ -32,6 +32,7 @@ public sealed class RunLease : IAsyncDisposable
     private TaskCompletionSource<LeaseStatus>? _started; // only for a queued lease
     private View _view = View.Reserving;
     private RunOutcome? _outcome;
+    private string? _output;
     private int _executorGone;
     private int _orphanFinalize;
     private int _disposed;
@@ -119,8 +120,10 @@ public sealed class RunLease : IAsyncDisposable
         return ValueTask.FromResult(true);
     }
 
-    /// <summary>Finalizes the run as completed (see <see cref="FinalizeAsync"/>).</summary>
-    public Task<RunResult> CompleteAsync() => FinalizeAsync(RunOutcome.Completed);
+    /// <summary>Finalizes the run as completed (see <see cref="FinalizeAsync"/>), keeping <paramref name="output"/> (JSON text:
+    /// one JSON value, at most 256 KiB) in the run's record.</summary>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is not one JSON value of at most 256 KiB.</exception>
+    public Task<RunResult> CompleteAsync(string? output = null) => FinalizeAsync(RunOutcome.Completed, output);
 
     /// <summary>Finalizes the run from an exception: cancellation → cancelled, anything else → error with its message.</summary>
     public Task<RunResult> FailAsync(Exception exception) => FinalizeAsync(RunOutcome.FromException(exception));
@@ -135,18 +138,23 @@ public sealed class RunLease : IAsyncDisposable
     /// did not record it within the answer timeout (after retrying); the run's end is then unknown here, and the session
     /// ends a run still active as <c>Error("executor lost")</c> once this lease's executor stops.
     /// </summary>
+    /// <param name="outcome">How the run ended.</param>
+    /// <param name="output">The run's output (JSON text), kept in its record.</param>
     /// <exception cref="ArgumentNullException"><paramref name="outcome"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is not one JSON value of at most 256 KiB.</exception>
     /// <exception cref="InvalidOperationException">The lease never owned a run (queued, refused, invalid, unavailable).</exception>
-    public Task<RunResult> FinalizeAsync(RunOutcome outcome)
+    public Task<RunResult> FinalizeAsync(RunOutcome outcome, string? output = null)
     {
         ArgumentNullException.ThrowIfNull(outcome);
+        if (RunnerCommandValidator.Json(output, "output") is { } problem) throw new ArgumentException(problem, nameof(output));
         if (Volatile.Read(ref _outcome) is not null) return Result;
         var view = Volatile.Read(ref _view);
         if (view.Status != LeaseStatus.Active)
             throw new InvalidOperationException($"The lease of session '{SessionId}' is {view.Status}; only an active lease can be finalized.");
         if (Interlocked.CompareExchange(ref _outcome, outcome, null) is null)
         {
-            Executor.Tell(new Finalize(SessionId, view.RunId!, outcome));
+            Volatile.Write(ref _output, output);
+            Executor.Tell(new Finalize(SessionId, view.RunId!, outcome, output));
             // The executor actor may have stopped before it read that: then nobody else will finalize.
             if (Volatile.Read(ref _executorGone) == 1) FinalizeOrphan(outcome);
         }
@@ -203,6 +211,17 @@ public sealed class RunLease : IAsyncDisposable
         _started?.TrySetResult(LeaseStatus.Active);
     }
 
+    internal void Duplicated(string runId, int? position)
+    {
+        Volatile.Write(ref _view, _view with { Status = LeaseStatus.Duplicate, RunId = runId, QueuePosition = position, Reason = DuplicateReason });
+        _answered.TrySetResult(LeaseStatus.Duplicate);
+        _started?.TrySetResult(LeaseStatus.Duplicate);
+        Complete(new RunResult(SessionId, runId, LeaseStatus.Duplicate, null, DuplicateReason));
+    }
+
+    /// <summary>The reason of a <see cref="LeaseStatus.Duplicate"/> lease.</summary>
+    public const string DuplicateReason = "a retry of an earlier start with the same idempotency key";
+
     internal void Refused(LeaseStatus status, string? runId, string reason)
     {
         Volatile.Write(ref _view, _view with { Status = status, RunId = runId ?? _view.RunId, Reason = reason });
@@ -255,7 +274,8 @@ public sealed class RunLease : IAsyncDisposable
 
         async Task FinalizeWithoutExecutorAsync()
         {
-            var reply = await _client.RequestAsync(new Finalize(SessionId, runId, outcome), CancellationToken.None).ConfigureAwait(false);
+            var output = ReferenceEquals(outcome, Volatile.Read(ref _outcome)) ? Volatile.Read(ref _output) : null;
+            var reply = await _client.RequestAsync(new Finalize(SessionId, runId, outcome, output), CancellationToken.None).ConfigureAwait(false);
             var result = reply switch
             {
                 RunnerReplies.Finalized f => new RunResult(SessionId, runId, LeaseStatus.Ended, f.Status, f.Error),

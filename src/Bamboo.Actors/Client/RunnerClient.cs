@@ -4,6 +4,7 @@ using Akka;
 using Akka.Actor;
 using Bamboo.Actors.Configuration;
 using Bamboo.Actors.Events;
+using Bamboo.Actors.History;
 using Bamboo.Actors.Protocol;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
@@ -68,7 +69,7 @@ public sealed class RunnerClient : IRunnerClient
     {
         options ??= ReserveOptions.Default;
         var lease = new RunLease(this, sessionId);
-        var reserve = new Reserve(sessionId, options.OnConflict, Deadline: options.Deadline);
+        var reserve = ReserveOf(sessionId, options);
         if (RunnerCommandValidator.Validate(reserve) is { } problem)
         {
             lease.Refused(LeaseStatus.Invalid, null, problem);
@@ -129,6 +130,98 @@ public sealed class RunnerClient : IRunnerClient
     }
 
     /// <inheritdoc />
+    public Task<IRunnerReply> FinalizeAsync(string sessionId, string runId, RunOutcome outcome, string? output,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return RequestAsync(new Finalize(sessionId, runId, outcome, output), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IRunnerReply> HeartbeatAsync(string sessionId, string runId, CancellationToken cancellationToken = default) =>
+        RequestAsync(new Heartbeat(sessionId, runId), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IRunnerReply> DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        RequestAsync(new DeleteSession(sessionId), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IRunnerReply> ListSessionsAsync(RunStatus? status = null, string? cursor = null, int limit = HistoryQueries.DefaultLimit,
+        CancellationToken cancellationToken = default)
+    {
+        var (query, problem) = HistoryQueries.Sessions(status, cursor, limit);
+        return problem is not null
+            ? Task.FromResult<IRunnerReply>(new InvalidCommand(null, problem))
+            : ReadHistoryAsync("", async store => await store.ListSessionsAsync(query!, cancellationToken).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IRunnerReply> ListRunsAsync(string sessionId, RunStatus? status = null, string? cursor = null, int limit = HistoryQueries.DefaultLimit,
+        CancellationToken cancellationToken = default)
+    {
+        var (query, problem) = HistoryQueries.Runs(sessionId, status, cursor, limit);
+        return problem is not null
+            ? Task.FromResult<IRunnerReply>(new InvalidCommand(sessionId, problem))
+            : ReadHistoryAsync(sessionId, async store => await store.ListRunsAsync(sessionId, query!, cancellationToken).ConfigureAwait(false),
+                cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IRunnerReply> GetRunAsync(string sessionId, string runId, CancellationToken cancellationToken = default)
+    {
+        // The session first: it holds its current and queued runs, and its answer is never behind the read model's.
+        var reply = await RequestAsync(new GetRun(sessionId, runId), cancellationToken).ConfigureAwait(false);
+        if (reply is not UnknownRun) return reply;
+        return await ReadHistoryAsync(sessionId,
+            async store => await store.GetRunAsync(sessionId, runId, cancellationToken).ConfigureAwait(false) ?? (IRunnerReply)reply,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IRunnerReply> WaitForRunAsync(string sessionId, string runId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (timeout < TimeSpan.Zero) return new InvalidCommand(sessionId, "timeout must not be negative");
+        if (RunnerCommandValidator.Validate(new GetRun(sessionId, runId)) is { } problem) return new InvalidCommand(sessionId, problem);
+        // Subscribed before the record is read: an end published after the read is delivered, one before it is in the record.
+        await using var subscription = await OpenSubscriptionAsync(sessionId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (subscription.Status != SubscriptionStatus.Live) return new Unavailable(sessionId, subscription.Reason ?? NoAnswer);
+        var record = await GetRunAsync(sessionId, runId, cancellationToken).ConfigureAwait(false);
+        if (record is not RunRecord { Status: var status } || status.IsTerminal() || timeout == TimeSpan.Zero) return record;
+
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        waiting.CancelAfter(timeout);
+        try
+        {
+            await foreach (var evt in subscription.ReadAllAsync(waiting.Token).ConfigureAwait(false))
+            {
+                if (evt is ExecutionFinished && evt.RunId == runId) break;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The timeout: the record as it is now.
+        }
+        return await GetRunAsync(sessionId, runId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The reason of an <see cref="Unavailable"/> answer to a query when the system has no read model.</summary>
+    public const string NoReadModel = "this actor system has no read model (bamboo.history.store = none)";
+
+    /// <summary>Reads the system's read model; a store that fails is <see cref="Unavailable"/>.</summary>
+    private async Task<IRunnerReply> ReadHistoryAsync(string sessionId, Func<IHistoryStore, Task<IRunnerReply>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var store = await BambooHistory.Get(System).ReadyStoreAsync().ConfigureAwait(false);
+            return store is null ? new Unavailable(sessionId, NoReadModel) : await read(store).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new Unavailable(sessionId, $"the read model is unavailable: {exception.Message}");
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IRunnerReply> PublishAsync(string sessionId, string runId, AgentEvent evt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evt);
@@ -139,8 +232,11 @@ public sealed class RunnerClient : IRunnerClient
     public Task<IRunnerReply> ReserveExternalAsync(string sessionId, ReserveOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ReserveOptions.Default;
-        return RequestAsync(new Reserve(sessionId, options.OnConflict, Deadline: options.Deadline), cancellationToken);
+        return RequestAsync(ReserveOf(sessionId, options), cancellationToken);
     }
+
+    private static Reserve ReserveOf(string sessionId, ReserveOptions options) => new(sessionId, options.OnConflict, Deadline: options.Deadline,
+        Agent: options.Agent, Input: options.Metadata, IdempotencyKey: options.IdempotencyKey, HeartbeatTimeout: options.HeartbeatTimeout);
 
     /// <inheritdoc />
     public Task<IRunnerReply> GetStatusAsync(string sessionId, CancellationToken cancellationToken = default) =>

@@ -19,7 +19,7 @@ public static class AgentEventTypes
     public const string ToolLifecycle = "tool_lifecycle";
     /// <summary>Wire name of <see cref="RunnerProgress"/>.</summary>
     public const string RunnerProgress = "runner_progress";
-    /// <summary>Wire name of <see cref="TokenBudgetUpdated"/>.</summary>
+    /// <summary>Wire name of <see cref="TokenBudget"/>.</summary>
     public const string TokenBudget = "token_budget";
     /// <summary>Wire name of <see cref="ReplayGap"/>.</summary>
     public const string ReplayGap = "replay_gap";
@@ -35,7 +35,7 @@ public static class AgentEventTypes
         Events.ToolStarted => ToolStarted,
         Events.ToolLifecycle => ToolLifecycle,
         Events.RunnerProgress => RunnerProgress,
-        TokenBudgetUpdated => TokenBudget,
+        Events.TokenBudget => TokenBudget,
         Events.ReplayGap => ReplayGap,
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown event type."),
     };

@@ -31,7 +31,7 @@ public sealed record ToolLifecycle(string ToolName, ToolPhase Phase) : AgentEven
 public sealed record RunnerProgress(int RoundCount) : AgentEvent;
 
 /// <summary>Token usage against the budget; the latest one is replayed to new subscribers.</summary>
-public sealed record TokenBudgetUpdated(long Used, long Limit) : AgentEvent;
+public sealed record TokenBudget(long Used, long Limit) : AgentEvent;
 
 /// <summary>
 /// Not an event of the stream: the marker that opens a cursor replay when events after the cursor were evicted

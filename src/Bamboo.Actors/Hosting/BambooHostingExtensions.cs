@@ -55,9 +55,10 @@ public static class BambooHostingExtensions
                 "(BambooRunnerOptions.VolatileSessions) to run volatile sessions knowingly.");
         }
         builder.WithBambooConfiguration(options);
-        return options.Sharded
+        var runners = options.Sharded
             ? builder.WithBambooShardRegion(options)
             : builder.WithBambooRunnerSupervisor(options);
+        return runners.WithBambooHistoryProjection(options);
     }
 
     /// <summary>The configuration piece: <paramref name="options"/> in front, their persistence
@@ -66,6 +67,7 @@ public static class BambooHostingExtensions
         builder
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             .WithBambooPersistence(options.Persistence)
+            .WithBambooHistoryConfiguration(options)
             .AddHocon(BambooConfig.Default, HoconAddMode.Append);
 
     /// <summary>The local-mode supervisor piece: session runners are the supervisor's children.</summary>

@@ -60,6 +60,10 @@ public sealed class BambooRunnerOptions
     /// <summary>Durability of sessions: SQLite by default (section <c>Bamboo:Persistence</c>).</summary>
     public BambooPersistenceOptions Persistence { get; set; } = new();
 
+    /// <summary>The read model of sessions and runs (section <c>Bamboo:History</c>): on the journal's database with SQL
+    /// persistence, in memory otherwise.</summary>
+    public BambooHistoryOptions History { get; set; } = new();
+
     /// <summary>
     /// Allows <see cref="Sharded"/> runners without durable sessions (<see cref="BambooPersistenceMode.None"/>): volatile
     /// sessions. Such a cluster cannot keep the product's promises across a seam — a run on a lost node, or on a shard

@@ -54,8 +54,8 @@ public static class RunnerCommandValidator
         ToolLifecycle t when string.IsNullOrEmpty(t.ToolName) => "tool_lifecycle needs toolName",
         ToolLifecycle t when !Enum.IsDefined(t.Phase) => $"unknown tool phase {(int)t.Phase}",
         RunnerProgress { RoundCount: < 0 } => "roundCount must not be negative",
-        TokenBudgetUpdated { Used: < 0 } or TokenBudgetUpdated { Limit: < 0 } => "token budget values must not be negative",
-        TokenDelta or ToolStarted or ToolLifecycle or RunnerProgress or TokenBudgetUpdated => null,
+        TokenBudget { Used: < 0 } or TokenBudget { Limit: < 0 } => "token budget values must not be negative",
+        TokenDelta or ToolStarted or ToolLifecycle or RunnerProgress or TokenBudget => null,
         // AgentEvent can be subclassed: a type of the embedder's own has no wire name, no schema and no replay rule.
         _ => $"unknown event type {evt.GetType().Name}",
     };

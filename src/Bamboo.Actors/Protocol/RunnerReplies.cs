@@ -3,15 +3,19 @@ namespace Bamboo.Actors.Protocol;
 /// <summary>Replies sent by a session runner (and, for bad input, by the supervisor).</summary>
 public static class RunnerReplies
 {
-    /// <summary>A run was reserved and is now <see cref="RunStatus.Running"/>.</summary>
-    public sealed record Reserved(string SessionId, string RunId, DateTimeOffset StartedAt) : IRunnerReply, IWithSessionId;
+    /// <summary>A run was reserved and is now <see cref="RunStatus.Running"/>. <paramref name="Replayed"/>: the answer an
+    /// earlier start with the same idempotency key got, given again — that start's executor, not this sender's, owns the
+    /// run.</summary>
+    public sealed record Reserved(string SessionId, string RunId, DateTimeOffset StartedAt, bool Replayed = false) : IRunnerReply, IWithSessionId;
 
     /// <summary>Refused under <see cref="ConflictPolicy.Reject"/>: <paramref name="RunId"/> is the run already active.</summary>
     public sealed record AlreadyRunning(string SessionId, string RunId) : IRunnerReply, IWithSessionId;
 
     /// <summary>Queued under <see cref="ConflictPolicy.Enqueue"/> at 1-based <paramref name="Position"/>.
-    /// The same sender later receives <see cref="Reserved"/> (the run started) or <see cref="Rejected"/> (it never will).</summary>
-    public sealed record Queued(string SessionId, string RunId, int Position) : IRunnerReply, IWithSessionId;
+    /// The same sender later receives <see cref="Reserved"/> (the run started) or <see cref="Rejected"/> (it never will).
+    /// <paramref name="Replayed"/>: the answer an earlier start with the same idempotency key got, given again (its first
+    /// sender, not this one, hears when the run starts).</summary>
+    public sealed record Queued(string SessionId, string RunId, int Position, bool Replayed = false) : IRunnerReply, IWithSessionId;
 
     /// <summary>
     /// A reservation refused or withdrawn. Reasons: <c>queue_full</c>; <c>idempotency_key_reused</c> (the key's first

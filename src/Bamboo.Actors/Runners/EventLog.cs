@@ -33,7 +33,7 @@ internal sealed class EventLog
     public DateTimeOffset? LastEventAt { get; private set; }
 
     /// <summary>The current run's latest budget event (replayed to new subscribers).</summary>
-    public TokenBudgetUpdated? LastBudget { get; private set; }
+    public TokenBudget? LastBudget { get; private set; }
 
     /// <summary>The next sequence number: above every one given out, and above the floor.</summary>
     public long Next() => LastSequence = Math.Max(LastSequence, _floor) + 1;
@@ -48,7 +48,7 @@ internal sealed class EventLog
         LastEventAt = stamped.Timestamp;
         _retained.Add(stamped);
         if (stamped.IsCritical()) _critical.Add(stamped);
-        if (stamped is TokenBudgetUpdated budget) LastBudget = budget;
+        if (stamped is TokenBudget budget) LastBudget = budget;
     }
 
     /// <summary>A new run starts: the previous run's budget is no longer replayed.</summary>
@@ -99,7 +99,7 @@ internal sealed class EventLog
     }
 
     /// <summary>Restores what <see cref="Kept"/> returned (a snapshot), with the budget and numbering it recorded.</summary>
-    public void Restore(IReadOnlyList<AgentEvent> kept, TokenBudgetUpdated? lastBudget, long lastSequence)
+    public void Restore(IReadOnlyList<AgentEvent> kept, TokenBudget? lastBudget, long lastSequence)
     {
         foreach (var evt in kept) Add(evt);
         if (lastBudget is not null) LastBudget = lastBudget;

@@ -152,7 +152,7 @@ public sealed record DurableRunnerState<TRef>(
     public IReadOnlyList<AgentEvent> Events { get; init; } = [];
 
     /// <summary>The current run's latest budget event.</summary>
-    public TokenBudgetUpdated? LastBudget { get; init; }
+    public TokenBudget? LastBudget { get; init; }
 
     /// <summary>Starts made with an idempotency key, within the idempotency window.</summary>
     public IReadOnlyList<IdempotentStart> Starts { get; init; } = [];

@@ -46,8 +46,9 @@ public sealed record RunnerSettings
     public string SnapshotPluginId { get; init; } = "";
 
     /// <summary>
-    /// An in-memory session publishes the facts of its decisions on the EventStream (<see cref="SessionFactRecorded"/>),
-    /// as a durable one records them in its journal: what the read model of runs and sessions is built from.
+    /// A session publishes the facts of its decisions on the EventStream (<see cref="SessionFactRecorded"/>) — a durable
+    /// one once they are recorded — for a read model of runs and sessions kept in memory (a SQL read model reads them from
+    /// the journal instead).
     /// </summary>
     public bool PublishFacts { get; init; }
 

@@ -64,11 +64,11 @@ internal sealed class RunnerShell
         };
     }
 
-    /// <summary>Replies to the current sender and applies the effects, in order; an in-memory runner that publishes its
-    /// facts publishes them first (a durable one has recorded them in its journal).</summary>
+    /// <summary>Replies to the current sender and applies the effects, in order; a runner that publishes its facts (for
+    /// an in-memory read model) publishes them first — a durable one once they are recorded in its journal.</summary>
     public void Apply(RunnerDecision<IActorRef> decision)
     {
-        if (_settings is { PublishFacts: true, Durable: false })
+        if (_settings.PublishFacts)
         {
             foreach (var fact in decision.Facts) _context.System.EventStream.Publish(new SessionFactRecorded(State.SessionId, fact));
         }

@@ -60,8 +60,8 @@ public sealed partial class RunnerState<TRef>
         if (_starts.Count > 0) Forget(now);
         if (!_starts.TryGetValue(key, out var start)) return null;
         return start.RequestDigest != request.RequestDigest ? new Rejected(SessionId, "idempotency_key_reused", start.RunId)
-            : start.QueuePosition > 0 ? new Queued(SessionId, start.RunId, start.QueuePosition)
-            : new Reserved(SessionId, start.RunId, start.At);
+            : start.QueuePosition > 0 ? new Queued(SessionId, start.RunId, start.QueuePosition, Replayed: true)
+            : new Reserved(SessionId, start.RunId, start.At, Replayed: true);
     }
 
     /// <summary>Keeps the answer a start with an idempotency key got.</summary>

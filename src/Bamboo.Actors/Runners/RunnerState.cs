@@ -115,7 +115,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     public ToolPhase? LastToolPhase { get; private set; }
 
     /// <summary>The current run's latest budget event (replayed to new subscribers).</summary>
-    public TokenBudgetUpdated? LastBudget => _log.LastBudget;
+    public TokenBudget? LastBudget => _log.LastBudget;
 
     /// <summary>Sequence of the latest event (0: none yet).</summary>
     public long LastSequence => _log.LastSequence;

@@ -78,14 +78,14 @@ public sealed partial class BambooSerializer
 
         // replies.proto
         Of<Reserved, P.Reserved>("R1", P.Reserved.Parser,
-            m => new P.Reserved { SessionId = m.SessionId, RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks },
-            (p, _) => new Reserved(p.SessionId, p.RunId, Instant(p.StartedAt))),
+            m => new P.Reserved { SessionId = m.SessionId, RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks, Replayed = m.Replayed },
+            (p, _) => new Reserved(p.SessionId, p.RunId, Instant(p.StartedAt), p.Replayed)),
         Of<AlreadyRunning, P.AlreadyRunning>("R2", P.AlreadyRunning.Parser,
             m => new P.AlreadyRunning { SessionId = m.SessionId, RunId = m.RunId },
             (p, _) => new AlreadyRunning(p.SessionId, p.RunId)),
         Of<Queued, P.Queued>("R3", P.Queued.Parser,
-            m => new P.Queued { SessionId = m.SessionId, RunId = m.RunId, Position = m.Position },
-            (p, _) => new Queued(p.SessionId, p.RunId, p.Position)),
+            m => new P.Queued { SessionId = m.SessionId, RunId = m.RunId, Position = m.Position, Replayed = m.Replayed },
+            (p, _) => new Queued(p.SessionId, p.RunId, p.Position, p.Replayed)),
         Of<Rejected, P.Rejected>("R4", P.Rejected.Parser, m =>
             {
                 var p = new P.Rejected { SessionId = m.SessionId, Reason = m.Reason };
@@ -192,7 +192,7 @@ public sealed partial class BambooSerializer
         // events.proto: one manifest for every event type, whose type is the case of the payload.
         new("E1",
             [typeof(ExecutionStarted), typeof(RunQueued), typeof(RunCancelling), typeof(ExecutionFinished), typeof(TokenDelta),
-                typeof(ToolStarted), typeof(ToolLifecycle), typeof(RunnerProgress), typeof(TokenBudgetUpdated), typeof(ReplayGap)],
+                typeof(ToolStarted), typeof(ToolLifecycle), typeof(RunnerProgress), typeof(TokenBudget), typeof(ReplayGap)],
             message => ToProto((AgentEvent)message),
             (bytes, _) => FromProto(P.Event.Parser.ParseFrom(bytes.AsSpan()))),
 
@@ -283,7 +283,7 @@ public sealed partial class BambooSerializer
                 CancelledBy = Text(p.HasCancelledBy, p.CancelledBy),
                 LastSequence = p.LastSequence,
                 Events = p.Events.Select(FromProto).ToArray(),
-                LastBudget = p.LastBudget is null ? null : FromProto(p.LastBudget) as TokenBudgetUpdated,
+                LastBudget = p.LastBudget is null ? null : FromProto(p.LastBudget) as TokenBudget,
                 Starts = p.Starts.Select(FromProto).ToArray(),
             }),
     ];
@@ -320,8 +320,8 @@ public sealed partial class BambooSerializer
             case RunnerProgress m:
                 p.RunnerProgress = new P.RunnerProgress { RoundCount = m.RoundCount };
                 break;
-            case TokenBudgetUpdated m:
-                p.TokenBudgetUpdated = new P.TokenBudgetUpdated { Used = m.Used, Limit = m.Limit };
+            case TokenBudget m:
+                p.TokenBudget = new P.TokenBudget { Used = m.Used, Limit = m.Limit };
                 break;
             case ReplayGap m:
                 p.ReplayGap = new P.ReplayGap { FromSequence = m.FromSequence, ToSequence = m.ToSequence };
@@ -343,7 +343,7 @@ public sealed partial class BambooSerializer
             P.Event.PayloadOneofCase.ToolStarted => new ToolStarted(p.ToolStarted.ToolName),
             P.Event.PayloadOneofCase.ToolLifecycle => new ToolLifecycle(p.ToolLifecycle.ToolName, (ToolPhase)p.ToolLifecycle.Phase),
             P.Event.PayloadOneofCase.RunnerProgress => new RunnerProgress(p.RunnerProgress.RoundCount),
-            P.Event.PayloadOneofCase.TokenBudgetUpdated => new TokenBudgetUpdated(p.TokenBudgetUpdated.Used, p.TokenBudgetUpdated.Limit),
+            P.Event.PayloadOneofCase.TokenBudget => new TokenBudget(p.TokenBudget.Used, p.TokenBudget.Limit),
             P.Event.PayloadOneofCase.ReplayGap => new ReplayGap(p.ReplayGap.FromSequence, p.ReplayGap.ToSequence),
             _ => throw new InvalidOperationException("The event has no payload of a type this version knows (written by a newer version?)."),
         };

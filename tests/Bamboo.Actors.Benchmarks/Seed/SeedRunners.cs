@@ -150,7 +150,7 @@ public sealed class SeedRunners
                 runner.LastEventAt = DateTimeOffset.UtcNow;
                 switch (evt)
                 {
-                    case TokenBudgetUpdated:
+                    case TokenBudget:
                         runner.LastBudgetEvent = evt;
                         break;
                     case ToolStarted tool:

@@ -39,10 +39,12 @@ public static class BenchSystems
     /// <paramref name="persistence"/> says, configured the way hosting configures it (<see cref="BambooPersistence.ToHocon"/>:
     /// plugins, durable flag; for SQLite also the data folder and write-ahead logging, <see cref="BambooPersistence.PrepareSqlite"/>).
     /// </summary>
-    public static (ActorSystem System, IActorRef Supervisor, RunnerSettings Settings) CreateDurable(string name, BambooPersistenceOptions persistence)
+    public static (ActorSystem System, IActorRef Supervisor, RunnerSettings Settings) CreateDurable(string name, BambooPersistenceOptions persistence,
+        string extraHocon = "")
     {
         if (persistence.Mode == BambooPersistenceMode.Sqlite) BambooPersistence.PrepareSqlite(persistence.EffectiveConnectionString!);
-        var system = ActorSystem.Create(name, BambooPersistence.ToHocon(persistence).WithFallback(Config(null)));
+        var system = ActorSystem.Create(name, ConfigurationFactory.ParseString(extraHocon).WithFallback(BambooPersistence.ToHocon(persistence))
+            .WithFallback(Config(null)));
         var settings = BambooConfig.RunnerSettings(system);
         if (settings.Durable != (persistence.Mode != BambooPersistenceMode.None))
             throw new InvalidOperationException($"sessions of {name} are {(settings.Durable ? "" : "not ")}durable against {persistence.Mode}");

@@ -1,7 +1,7 @@
 using System.Text;
 using Akka.Configuration;
 using Bamboo.Actors.Hosting;
-using Bamboo.Actors.Tests.Serialization;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Cluster.Tests.Infrastructure;
 

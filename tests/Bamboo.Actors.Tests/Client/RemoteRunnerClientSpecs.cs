@@ -4,7 +4,7 @@ using Akka.TestKit;
 using Bamboo.Actors.Client;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
-using Bamboo.Actors.Tests.Serialization;
+using Bamboo.Actors.TestSupport;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;

@@ -142,7 +142,7 @@ public sealed class RunnerStateModelProperties(ITestOutputHelper output)
                     1 => new ToolStarted("search"),
                     2 => new ToolLifecycle("search", ToolPhase.Finished),
                     3 => new RunnerProgress(op.Pick),
-                    4 => new TokenBudgetUpdated(op.Pick, 10),
+                    4 => new TokenBudget(op.Pick, 10),
                     _ => new ExecutionStarted(),
                 };
                 var publishId = runId ?? "run-none";

@@ -22,7 +22,7 @@ public sealed class RunnerCommandValidatorSpecs
         new Publish("s1", "run-1", new ToolStarted("search"), Acknowledge: true),
         new Publish("s1", "run-1", new ToolLifecycle("search", ToolPhase.Error)),
         new Publish("s1", "run-1", new RunnerProgress(0)),
-        new Publish("s1", "run-1", new TokenBudgetUpdated(0, 0)),
+        new Publish("s1", "run-1", new TokenBudget(0, 0)),
         new GetStatus("s1"),
         new Subscribe("s1", Someone),
         new Subscribe("s1", Someone, 0),
@@ -71,9 +71,9 @@ public sealed class RunnerCommandValidatorSpecs
         { new ToolLifecycle("t", ToolPhase.Finished), null },
         { new RunnerProgress(-1), "roundCount must not be negative" },
         { new RunnerProgress(int.MaxValue), null },
-        { new TokenBudgetUpdated(-1, 0), "token budget values must not be negative" },
-        { new TokenBudgetUpdated(0, -1), "token budget values must not be negative" },
-        { new TokenBudgetUpdated(long.MaxValue, 1), null },
+        { new TokenBudget(-1, 0), "token budget values must not be negative" },
+        { new TokenBudget(0, -1), "token budget values must not be negative" },
+        { new TokenBudget(long.MaxValue, 1), null },
         { new EmbedderEvent("x"), "unknown event type EmbedderEvent" },
     };
 

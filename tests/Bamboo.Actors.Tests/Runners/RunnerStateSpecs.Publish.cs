@@ -24,8 +24,8 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
         { new ToolLifecycle("", ToolPhase.Begin), "tool_lifecycle needs toolName" },
         { new ToolLifecycle("search", (ToolPhase)7), "unknown tool phase 7" },
         { new RunnerProgress(-1), "roundCount must not be negative" },
-        { new TokenBudgetUpdated(-1, 10), "token budget values must not be negative" },
-        { new TokenBudgetUpdated(1, -10), "token budget values must not be negative" },
+        { new TokenBudget(-1, 10), "token budget values must not be negative" },
+        { new TokenBudget(1, -10), "token budget values must not be negative" },
     };
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
 
         State.Publish("run-1", new ToolLifecycle("fetch", ToolPhase.Error), false, At(3));
         State.Publish("run-1", new RunnerProgress(3), false, At(4));
-        State.Publish("run-1", new TokenBudgetUpdated(120, 1000), false, At(5));
+        State.Publish("run-1", new TokenBudget(120, 1000), false, At(5));
         State.Publish("run-1", new TokenDelta("not a tool"), false, At(6));
 
         Assert.Equal(Snapshot(s => s with
@@ -85,7 +85,7 @@ public sealed class RunnerStatePublishSpecs : RunnerStateSpec
             Status = RunStatus.Running, RunId = "run-1", StartedAt = T0, LastEventAt = At(6), LastSequence = 7,
             RoundCount = 3, LastToolName = "fetch", LastToolPhase = ToolPhase.Error, DeadlineAt = T0 + DefaultDeadline,
         }), State.Snapshot());
-        Assert.Equal(Stamped(new TokenBudgetUpdated(120, 1000), "run-1", 6, At(5)), State.LastBudget);
+        Assert.Equal(Stamped(new TokenBudget(120, 1000), "run-1", 6, At(5)), State.LastBudget);
     }
 
     [Fact]

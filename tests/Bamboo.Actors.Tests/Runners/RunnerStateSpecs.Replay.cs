@@ -18,10 +18,10 @@ public sealed class RunnerStateReplaySpecs : RunnerStateSpec
     public void Should_replay_critical_events_and_the_latest_budget_merged_by_sequence_without_a_cursor()
     {
         Start(At(1));
-        State.Publish("run-1", new TokenBudgetUpdated(10, 100), false, At(2));
+        State.Publish("run-1", new TokenBudget(10, 100), false, At(2));
         State.Publish("run-1", new ToolStarted("search"), false, At(3));
         State.Publish("run-1", new TokenDelta("a"), false, At(4));
-        State.Publish("run-1", new TokenBudgetUpdated(20, 100), false, At(5));
+        State.Publish("run-1", new TokenBudget(20, 100), false, At(5));
         State.Publish("run-1", new RunnerProgress(1), false, At(6));
         State.Publish("run-1", new ToolLifecycle("search", ToolPhase.Finished), false, At(7));
         State.Publish("run-1", new TokenDelta("b"), false, At(8));
@@ -30,7 +30,7 @@ public sealed class RunnerStateReplaySpecs : RunnerStateSpec
         [
             Stamped(new ExecutionStarted(), "run-1", 1, At(1)),
             Stamped(new ToolStarted("search"), "run-1", 3, At(3)),
-            Stamped(new TokenBudgetUpdated(20, 100), "run-1", 5, At(5)),
+            Stamped(new TokenBudget(20, 100), "run-1", 5, At(5)),
             Stamped(new ToolLifecycle("search", ToolPhase.Finished), "run-1", 7, At(7)),
         ], State.Replay(null));
     }
@@ -40,13 +40,13 @@ public sealed class RunnerStateReplaySpecs : RunnerStateSpec
     {
         Start(At(1));
         State.Publish("run-1", new ToolStarted("search"), false, At(2));
-        State.Publish("run-1", new TokenBudgetUpdated(5, 50), false, At(3));
+        State.Publish("run-1", new TokenBudget(5, 50), false, At(3));
 
         Assert.Equal(
         [
             Stamped(new ExecutionStarted(), "run-1", 1, At(1)),
             Stamped(new ToolStarted("search"), "run-1", 2, At(2)),
-            Stamped(new TokenBudgetUpdated(5, 50), "run-1", 3, At(3)),
+            Stamped(new TokenBudget(5, 50), "run-1", 3, At(3)),
         ], State.Replay(null));
     }
 
@@ -54,7 +54,7 @@ public sealed class RunnerStateReplaySpecs : RunnerStateSpec
     public void Should_replay_lifecycle_events_of_every_run_but_only_the_budget_of_the_current_run()
     {
         Start(At(1));
-        State.Publish("run-1", new TokenBudgetUpdated(10, 100), false, At(2));
+        State.Publish("run-1", new TokenBudget(10, 100), false, At(2));
         Finish("run-1", At(3));
         Start(At(4));
         Enqueue(At(5));
@@ -126,13 +126,13 @@ public sealed class RunnerStateReplayBoundsSpecs()
     public void Should_put_a_budget_older_than_every_replayed_critical_event_first()
     {
         Start(At(1));
-        State.Publish("run-1", new TokenBudgetUpdated(1, 9), false, At(2));
+        State.Publish("run-1", new TokenBudget(1, 9), false, At(2));
         for (var sequence = 3; sequence <= 6; sequence++)
             State.Publish("run-1", new ToolStarted($"tool{sequence}"), false, At(sequence));
 
         Assert.Equal(
         [
-            Stamped(new TokenBudgetUpdated(1, 9), "run-1", 2, At(2)),
+            Stamped(new TokenBudget(1, 9), "run-1", 2, At(2)),
             Stamped(new ToolStarted("tool4"), "run-1", 4, At(4)),
             Stamped(new ToolStarted("tool5"), "run-1", 5, At(5)),
             Stamped(new ToolStarted("tool6"), "run-1", 6, At(6)),
@@ -213,9 +213,9 @@ public sealed class RunnerStateReplayWithoutCriticalEventsSpecs()
         State.Publish("run-1", new ToolStarted("search"), false, At(2));
         Assert.Empty(State.Replay(null));
 
-        State.Publish("run-1", new TokenBudgetUpdated(3, 4), false, At(3));
+        State.Publish("run-1", new TokenBudget(3, 4), false, At(3));
 
-        Assert.Equal([Stamped(new TokenBudgetUpdated(3, 4), "run-1", 3, At(3))], State.Replay(null));
+        Assert.Equal([Stamped(new TokenBudget(3, 4), "run-1", 3, At(3))], State.Replay(null));
         Assert.Equal(3, State.Replay(0).Count);
     }
 }

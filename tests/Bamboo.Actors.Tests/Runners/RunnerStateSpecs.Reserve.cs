@@ -94,7 +94,7 @@ public sealed class RunnerStateReserveSpecs : RunnerStateSpec
         var first = Start(T0);
         State.Publish(first, new ToolLifecycle("search", ToolPhase.Error), false, At(1));
         State.Publish(first, new RunnerProgress(7), false, At(2));
-        State.Publish(first, new TokenBudgetUpdated(10, 100), false, At(3));
+        State.Publish(first, new TokenBudget(10, 100), false, At(3));
         State.Cancel(null, null, At(4));
         Finish(first, At(5), RunOutcome.Failed("boom"));
 

@@ -148,7 +148,7 @@ public abstract class RunnerStateSpec
         Assert.Equal(before.RunIds, after.RunIds);
     }
 
-    private (RunnerSnapshot Snapshot, string[] Queue, string? Executor, TokenBudgetUpdated? Budget,
+    private (RunnerSnapshot Snapshot, string[] Queue, string? Executor, TokenBudget? Budget,
         AgentEvent[] Retained, AgentEvent[] Critical, int RunIds) Capture() =>
         (State.Snapshot(), State.QueuedRunIds.ToArray(), State.Executor, State.LastBudget,
             State.Replay(0).ToArray(), State.Replay(null).ToArray(), _runIds);

@@ -35,11 +35,11 @@ public class SubscriptionSpecs(ITestOutputHelper output)
     public void Should_replay_the_latest_budget_and_the_last_critical_events_to_a_late_subscriber()
     {
         var run = Reserve("s1");                                                     // 1 started (critical)
-        Publish(run, new TokenBudgetUpdated(10, 100));                               // 2
+        Publish(run, new TokenBudget(10, 100));                               // 2
         Publish(run, new ToolStarted("a"));                                          // 3 critical
         Publish(run, new TokenDelta("x"));                                           // 4
         Publish(run, new ToolLifecycle("a", ToolPhase.Finished));                    // 5 critical
-        Publish(run, new TokenBudgetUpdated(20, 100));                               // 6
+        Publish(run, new TokenBudget(20, 100));                               // 6
         Publish(run, new ToolStarted("b"));                                          // 7 critical
         Publish(run, new ToolLifecycle("b", ToolPhase.Error));                       // 8 critical
         Publish(run, new RunnerProgress(2));                                         // 9
@@ -48,7 +48,7 @@ public class SubscriptionSpecs(ITestOutputHelper output)
 
         var replay = late.ReceiveN(5).Cast<AgentEvent>().ToList();
         Assert.Equal([3L, 5, 6, 7, 8], replay.Select(e => e.Sequence));
-        Assert.Equal(20, Assert.IsType<TokenBudgetUpdated>(replay[2]).Used);
+        Assert.Equal(20, Assert.IsType<TokenBudget>(replay[2]).Used);
         late.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 

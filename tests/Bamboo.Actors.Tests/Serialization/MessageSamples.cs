@@ -40,7 +40,7 @@ public static class MessageSamples
         new ToolLifecycle("search", ToolPhase.Error),
         new RunnerProgress(0),
         new RunnerProgress(int.MaxValue),
-        new TokenBudgetUpdated(1_234, long.MaxValue),
+        new TokenBudget(1_234, long.MaxValue),
         new ReplayGap(3, 5),
     ];
 
@@ -159,7 +159,7 @@ public static class MessageSamples
             Output = "{\"ok\":true}",
             LastSequence = 40,
             Events = [.. StampedEvents.Where(e => e is not ReplayGap)],
-            LastBudget = StampedEvents.OfType<TokenBudgetUpdated>().First(),
+            LastBudget = StampedEvents.OfType<TokenBudget>().First(),
             Starts = [new IdempotentStart("key-1", "digest", RunId, T1, 0)],
         },
         new DurableRunnerState<IActorRef>(RunStatus.Running, RunId, T1, null, null, true, executor, T3, 2, "fetch", ToolPhase.Begin, 1024,

@@ -5,6 +5,7 @@ using Akka.TestKit;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
+using Bamboo.Actors.TestSupport;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
 using static Bamboo.Actors.Protocol.RunnerCommands;

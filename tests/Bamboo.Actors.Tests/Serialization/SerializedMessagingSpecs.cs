@@ -6,6 +6,7 @@ using Bamboo.Actors.Configuration;
 using Bamboo.Actors.Events;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
+using Bamboo.Actors.TestSupport;
 using Bamboo.Actors.Tests.Scenarios;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
@@ -63,7 +64,7 @@ public sealed class SerializedMessagingSpecs(ITestOutputHelper output)
         var run = Reserve("s1", executor.Ref, deadline: TimeSpan.FromMinutes(5));
         Supervisor.Tell(new Publish("s1", run.RunId, new TokenDelta("Hel")));
         Supervisor.Tell(new Publish("s1", run.RunId, new ToolLifecycle("search", ToolPhase.Begin)));
-        Supervisor.Tell(new Publish("s1", run.RunId, new TokenBudgetUpdated(10, 100)));
+        Supervisor.Tell(new Publish("s1", run.RunId, new TokenBudget(10, 100)));
         var published = Ask<Published>(new Publish("s1", run.RunId, new RunnerProgress(2), Acknowledge: true));
         Assert.Equal((5L, false), (published.Sequence, published.CancelRequested));
 
@@ -80,7 +81,7 @@ public sealed class SerializedMessagingSpecs(ITestOutputHelper output)
         Assert.Equal(run.RunId, requested.RunId);
         var events = subscriber.ReceiveN(7).Cast<AgentEvent>().ToList();
         Assert.Equal(
-            [typeof(ExecutionStarted), typeof(TokenDelta), typeof(ToolLifecycle), typeof(TokenBudgetUpdated),
+            [typeof(ExecutionStarted), typeof(TokenDelta), typeof(ToolLifecycle), typeof(TokenBudget),
                 typeof(RunnerProgress), typeof(RunCancelling), typeof(ExecutionFinished)],
             events.Select(e => e.GetType()));
         Assert.Equal([1L, 2, 3, 4, 5, 6, 7], events.Select(e => e.Sequence));

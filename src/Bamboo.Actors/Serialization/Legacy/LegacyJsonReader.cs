@@ -80,7 +80,7 @@ internal static class LegacyJsonReader
         ["ETS"] = (static (in f, _) => Stamped(new ToolStarted(f.ToolName!), in f), true),
         ["ETL"] = (static (in f, _) => Stamped(new ToolLifecycle(f.ToolName!, (ToolPhase)f.Phase), in f), true),
         ["ERP"] = (static (in f, _) => Stamped(new RunnerProgress(f.RoundCount), in f), true),
-        ["ETB"] = (static (in f, _) => Stamped(new TokenBudgetUpdated(f.Used, f.Limit), in f), true),
+        ["ETB"] = (static (in f, _) => Stamped(new TokenBudget(f.Used, f.Limit), in f), true),
         ["EGP"] = (static (in f, _) => Stamped(new ReplayGap(f.FromSequence, f.ToSequence), in f), true),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

@@ -101,7 +101,7 @@ public static class RecordedSamples
             Stamped(new ToolStarted("search"), 7, T1),
             Stamped(new ToolLifecycle("search", ToolPhase.Finished), 8, T1),
             Stamped(new RunnerProgress(int.MaxValue), 9, T1),
-            Stamped(new TokenBudgetUpdated(1_234, long.MaxValue), 10, T1),
+            Stamped(new TokenBudget(1_234, long.MaxValue), 10, T1),
             new ReplayGap(3, 5),
 
             // Durable facts and snapshots (the journal and the snapshot store hold these)
@@ -148,8 +148,8 @@ public static class RecordedSamples
                 CancelReason = "user pressed stop",
                 CancelledBy = "caller",
                 LastSequence = 13,
-                Events = [Stamped(new ExecutionStarted(), 7, T2), Stamped(new TokenBudgetUpdated(10, 100), 12, T2), Stamped(new ToolStarted("fetch"), 13, T3)],
-                LastBudget = Stamped(new TokenBudgetUpdated(10, 100), 12, T2),
+                Events = [Stamped(new ExecutionStarted(), 7, T2), Stamped(new TokenBudget(10, 100), 12, T2), Stamped(new ToolStarted("fetch"), 13, T3)],
+                LastBudget = Stamped(new TokenBudget(10, 100), 12, T2),
                 Starts = [new IdempotentStart("retry-1", "0A1B", RunId, T2, 0), new IdempotentStart("retry-2", null, OtherRunId, T3, 1)],
             },
         ];

@@ -4,7 +4,7 @@ using Akka.Configuration;
 using Akka.Serialization;
 using Bamboo.Actors.Serialization;
 
-namespace Bamboo.Actors.Tests.Serialization;
+namespace Bamboo.Actors.TestSupport;
 
 /// <summary>
 /// Takes the place of Akka's catch-all JSON serializer (the <c>System.Object</c> binding) in a test system: Akka's own

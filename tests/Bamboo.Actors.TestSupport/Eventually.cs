@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace Bamboo.Actors.Cluster.Tests.Infrastructure;
+namespace Bamboo.Actors.TestSupport;
 
 /// <summary>Bounded waits for conditions that other nodes make true.</summary>
 public static class Eventually
@@ -15,6 +15,24 @@ public static class Eventually
         {
             if (deadline.IsCancellationRequested) throw new TimeoutException($"Not {what} within {timeout}.");
             await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>Polls <paramref name="probe"/> until it yields a value; fails after <paramref name="bound"/>.</summary>
+    public static async Task<T> ValueAsync<T>(string what, TimeSpan bound, Func<CancellationToken, Task<T?>> probe) where T : struct
+    {
+        using var deadline = new CancellationTokenSource(bound);
+        try
+        {
+            while (true)
+            {
+                if (await probe(deadline.Token) is { } value) return value;
+                await Task.Delay(PollInterval, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Not {what} within {bound.TotalSeconds:F0} s.");
         }
     }
 

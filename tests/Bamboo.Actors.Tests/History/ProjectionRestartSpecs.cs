@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Bamboo.Actors.History;
+using Bamboo.Actors.Hosting;
+using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Tests.Persistence;
+using static Bamboo.Actors.Protocol.RunnerCommands;
+using static Bamboo.Actors.Protocol.RunnerReplies;
+
+namespace Bamboo.Actors.Tests.History;
+
+/// <summary>
+/// The journal projection on SQLite: it fills the read model from the sessions' tagged facts, and a new process resumes
+/// at the offset the last batch stored, applying no fact twice.
+/// </summary>
+public sealed class ProjectionRestartSpecs : IDisposable
+{
+    private const string QueryPlugin = "akka.persistence.query.journal." + BambooPersistence.SqlPluginIdentifier;
+
+    private static readonly string Hocon = $"""
+        {QueryPlugin}.refresh-interval = 100ms
+        {QueryPlugin}.journal-sequence-retrieval.query-delay = 100ms
+        """;
+
+    private readonly TempFolder _folder = new();
+    private readonly ConcurrentQueue<HistoryChange> _applied = new();
+
+    private string ConnectionString =>
+        new BambooPersistenceOptions { Mode = BambooPersistenceMode.Sqlite, DataFolder = _folder.Path }.EffectiveConnectionString!;
+
+    private (DurableSystem System, IHistoryStore Store) Start()
+    {
+        var system = DurableSystem.OnSqlite(_folder.Path, Hocon);
+        var store = new RecordingStore(new SqlHistoryStore(HistoryStoreKind.Sqlite, ConnectionString, 100), _applied);
+        var settings = HistorySettings.Default with
+        {
+            Store = HistoryStoreKind.Sqlite, ConnectionString = ConnectionString, ReadJournal = QueryPlugin, PollInterval = TimeSpan.FromMilliseconds(100),
+        };
+        system.System.ActorOf(HistoryProjection.Props(store, settings, supervisor: null), "projection");
+        return (system, store);
+    }
+
+    [Fact]
+    public async Task Should_fill_the_read_model_and_resume_after_a_restart_without_applying_a_fact_twice()
+    {
+        var runs = new List<string>();
+        var (first, firstStore) = Start();
+        await using (first)
+        {
+            foreach (var session in new[] { "a", "b", "c" })
+            {
+                var reserved = await first.Ask<Reserved>(new Reserve(session, Input: """{"n":1}"""));
+                await first.Ask<Finalized>(new Finalize(session, reserved.RunId, RunOutcome.Completed, Output: "\"done\""));
+                runs.Add(reserved.RunId);
+            }
+            await AwaitAsync(firstStore, "c", runs[2], RunStatus.Completed);
+            var record = await firstStore.GetRunAsync("a", runs[0], CancellationToken.None);
+            Assert.Equal(("""{"n":1}""", "\"done\"", RunStatus.Completed), (record!.Input, record.Output, record.Status));
+        }
+        var beforeRestart = _applied.Count;
+
+        var (second, secondStore) = Start();
+        await using (second)
+        {
+            var next = await second.Ask<Reserved>(new Reserve("a"));
+            await AwaitAsync(secondStore, "a", next.RunId, RunStatus.Running);
+            runs.Add(next.RunId);
+
+            var page = await secondStore.ListRunsAsync("a", new ListQuery(null, null, 10), CancellationToken.None);
+            Assert.Equal([next.RunId, runs[0]], page.Items.Select(r => r.RunId));
+        }
+
+        // Every run was created once, and the second process applied only what came after the first one's offset.
+        var created = _applied.OfType<HistoryChange.RunCreated>().Select(c => c.RunId).ToList();
+        Assert.Equal(runs.Order(), created.Order());
+        Assert.Equal(3, _applied.OfType<HistoryChange.RunFinished>().Count());
+        Assert.True(_applied.Count > beforeRestart);
+        Assert.DoesNotContain(_applied.Skip(beforeRestart), change => change is HistoryChange.RunFinished);
+    }
+
+    private static async Task AwaitAsync(IHistoryStore store, string sessionId, string runId, RunStatus status)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while ((await store.GetRunAsync(sessionId, runId, CancellationToken.None))?.Status != status)
+            await Task.Delay(20, timeout.Token);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    /// <summary>A store that notes every change it applied (once its transaction committed).</summary>
+    private sealed class RecordingStore(IHistoryStore inner, ConcurrentQueue<HistoryChange> applied) : IHistoryStore
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task<long> ReadOffsetAsync(string projection, CancellationToken cancellationToken) => inner.ReadOffsetAsync(projection, cancellationToken);
+
+        public async Task ApplyAsync(string projection, IReadOnlyList<HistoryChange> changes, long expectedOffset, long offset,
+            CancellationToken cancellationToken)
+        {
+            await inner.ApplyAsync(projection, changes, expectedOffset, offset, cancellationToken);
+            foreach (var change in changes) applied.Enqueue(change);
+        }
+
+        public Task<SessionPage> ListSessionsAsync(ListQuery query, CancellationToken cancellationToken) => inner.ListSessionsAsync(query, cancellationToken);
+
+        public Task<RunPage> ListRunsAsync(string sessionId, ListQuery query, CancellationToken cancellationToken) =>
+            inner.ListRunsAsync(sessionId, query, cancellationToken);
+
+        public Task<RunRecord?> GetRunAsync(string sessionId, string runId, CancellationToken cancellationToken) =>
+            inner.GetRunAsync(sessionId, runId, cancellationToken);
+
+        public Task<SessionSummary?> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+            inner.GetSessionAsync(sessionId, cancellationToken);
+
+        public Task<IReadOnlyList<string>> RunningSessionsAsync(int limit, CancellationToken cancellationToken) =>
+            inner.RunningSessionsAsync(limit, cancellationToken);
+
+        public Task<int> PruneAsync(DateTimeOffset horizon, CancellationToken cancellationToken) => inner.PruneAsync(horizon, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
