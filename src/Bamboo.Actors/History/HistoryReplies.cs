@@ -34,13 +34,28 @@ public sealed record SessionSummary(
 /// <summary>A page of sessions, newest activity first (reply to <c>IRunnerClient.ListSessionsAsync</c>).</summary>
 /// <param name="Items">The sessions.</param>
 /// <param name="NextCursor">Where the next page starts; null on the last page.</param>
-public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, string? NextCursor) : IRunnerReply;
+public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, string? NextCursor) : IRunnerReply
+{
+    /// <summary>Pages are equal when their items are.</summary>
+    public bool Equals(SessionPage? other) => other is not null && NextCursor == other.NextCursor && Items.SequenceEqual(other.Items);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Items.Count, NextCursor);
+}
 
 /// <summary>A page of a session's runs, newest first (reply to <c>IRunnerClient.ListRunsAsync</c>).</summary>
 /// <param name="SessionId">The session.</param>
 /// <param name="Items">The runs.</param>
 /// <param name="NextCursor">Where the next page starts; null on the last page.</param>
-public sealed record RunPage(string SessionId, IReadOnlyList<RunRecord> Items, string? NextCursor) : IRunnerReply, IWithSessionId;
+public sealed record RunPage(string SessionId, IReadOnlyList<RunRecord> Items, string? NextCursor) : IRunnerReply, IWithSessionId
+{
+    /// <summary>Pages are equal when their items are.</summary>
+    public bool Equals(RunPage? other) =>
+        other is not null && SessionId == other.SessionId && NextCursor == other.NextCursor && Items.SequenceEqual(other.Items);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(SessionId, Items.Count, NextCursor);
+}
 
 /// <summary>What a list query asks for (validated: see <see cref="HistoryQueries"/>).</summary>
 /// <param name="Status">Only items with this status; all when null.</param>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Bamboo.Actors.Events;
+using Bamboo.Actors.History;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
@@ -157,37 +158,27 @@ public sealed partial class BambooSerializer
                 Text(p.HasLastToolName, p.LastToolName), p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null, p.CancelRequested,
                 p.QueueLength, p.SubscriberCount, p.LastSequence, Instant(p.HasDeadlineAt, p.DeadlineAt))),
 
-        Of<RunRecord, P.RunRecord>("R16", P.RunRecord.Parser, m =>
-            {
-                var p = new P.RunRecord
-                {
-                    SessionId = m.SessionId, RunId = m.RunId, Status = (P.RunStatus)m.Status, CreatedAt = m.CreatedAt.UtcTicks,
-                    OnConflict = (P.ConflictPolicy)m.OnConflict, RoundCount = m.RoundCount, LastSequence = m.LastSequence,
-                    CancelRequested = m.CancelRequested,
-                };
-                if (m.StartedAt is { } startedAt) p.StartedAt = startedAt.UtcTicks;
-                if (m.EndedAt is { } endedAt) p.EndedAt = endedAt.UtcTicks;
-                if (m.Error is not null) p.Error = m.Error;
-                if (m.Agent is not null) p.Agent = m.Agent;
-                if (m.Input is not null) p.Input = m.Input;
-                if (m.Output is not null) p.Output = m.Output;
-                if (m.LastToolName is not null) p.LastToolName = m.LastToolName;
-                if (m.CancelReason is not null) p.CancelReason = m.CancelReason;
-                if (m.CancelledBy is not null) p.CancelledBy = m.CancelledBy;
-                if (m.QueuePosition is { } position) p.QueuePosition = position;
-                return p;
-            },
-            (p, _) => new RunRecord(p.SessionId, p.RunId, (RunStatus)p.Status, Instant(p.CreatedAt), Instant(p.HasStartedAt, p.StartedAt),
-                Instant(p.HasEndedAt, p.EndedAt), Text(p.HasError, p.Error), (ConflictPolicy)p.OnConflict, Text(p.HasAgent, p.Agent),
-                Text(p.HasInput, p.Input), Text(p.HasOutput, p.Output), p.RoundCount, Text(p.HasLastToolName, p.LastToolName), p.LastSequence,
-                p.CancelRequested, Text(p.HasCancelReason, p.CancelReason), Text(p.HasCancelledBy, p.CancelledBy),
-                p.HasQueuePosition ? p.QueuePosition : null)),
+        Of<RunRecord, P.RunRecord>("R16", P.RunRecord.Parser, ToProto, (p, _) => FromProto(p)),
         Of<UnknownRun, P.UnknownRun>("R17", P.UnknownRun.Parser,
             m => new P.UnknownRun { SessionId = m.SessionId, RunId = m.RunId },
             (p, _) => new UnknownRun(p.SessionId, p.RunId)),
         Of<SessionDeleted, P.SessionDeleted>("R18", P.SessionDeleted.Parser,
             m => new P.SessionDeleted { SessionId = m.SessionId },
             (p, _) => new SessionDeleted(p.SessionId)),
+        Of<SessionPage, P.SessionPage>("R19", P.SessionPage.Parser, m =>
+            {
+                var p = new P.SessionPage { Items = { m.Items.Select(ToProto) } };
+                if (m.NextCursor is not null) p.NextCursor = m.NextCursor;
+                return p;
+            },
+            (p, _) => new SessionPage(p.Items.Select(FromProto).ToList(), Text(p.HasNextCursor, p.NextCursor))),
+        Of<RunPage, P.RunPage>("R20", P.RunPage.Parser, m =>
+            {
+                var p = new P.RunPage { SessionId = m.SessionId, Items = { m.Items.Select(ToProto) } };
+                if (m.NextCursor is not null) p.NextCursor = m.NextCursor;
+                return p;
+            },
+            (p, _) => new RunPage(p.SessionId, p.Items.Select(FromProto).ToList(), Text(p.HasNextCursor, p.NextCursor))),
 
         // events.proto: one manifest for every event type, whose type is the case of the payload.
         new("E1",
@@ -287,6 +278,53 @@ public sealed partial class BambooSerializer
                 Starts = p.Starts.Select(FromProto).ToArray(),
             }),
     ];
+
+    private static P.RunRecord ToProto(RunRecord m)
+    {
+        var p = new P.RunRecord
+        {
+            SessionId = m.SessionId, RunId = m.RunId, Status = (P.RunStatus)m.Status, CreatedAt = m.CreatedAt.UtcTicks,
+            OnConflict = (P.ConflictPolicy)m.OnConflict, RoundCount = m.RoundCount, LastSequence = m.LastSequence,
+            CancelRequested = m.CancelRequested,
+        };
+        if (m.StartedAt is { } startedAt) p.StartedAt = startedAt.UtcTicks;
+        if (m.EndedAt is { } endedAt) p.EndedAt = endedAt.UtcTicks;
+        if (m.Error is not null) p.Error = m.Error;
+        if (m.Agent is not null) p.Agent = m.Agent;
+        if (m.Input is not null) p.Input = m.Input;
+        if (m.Output is not null) p.Output = m.Output;
+        if (m.LastToolName is not null) p.LastToolName = m.LastToolName;
+        if (m.CancelReason is not null) p.CancelReason = m.CancelReason;
+        if (m.CancelledBy is not null) p.CancelledBy = m.CancelledBy;
+        if (m.QueuePosition is { } position) p.QueuePosition = position;
+        return p;
+    }
+
+    private static RunRecord FromProto(P.RunRecord p) =>
+        new RunRecord(p.SessionId, p.RunId, (RunStatus)p.Status, Instant(p.CreatedAt), Instant(p.HasStartedAt, p.StartedAt),
+            Instant(p.HasEndedAt, p.EndedAt), Text(p.HasError, p.Error), (ConflictPolicy)p.OnConflict, Text(p.HasAgent, p.Agent),
+            Text(p.HasInput, p.Input), Text(p.HasOutput, p.Output), p.RoundCount, Text(p.HasLastToolName, p.LastToolName), p.LastSequence,
+            p.CancelRequested, Text(p.HasCancelReason, p.CancelReason), Text(p.HasCancelledBy, p.CancelledBy),
+            p.HasQueuePosition ? p.QueuePosition : null);
+
+    private static P.SessionSummary ToProto(SessionSummary m)
+    {
+        var p = new P.SessionSummary
+        {
+            SessionId = m.SessionId, Status = (P.RunStatus)m.Status, LastEventAt = m.LastEventAt.UtcTicks, RoundCount = m.RoundCount,
+            LastSequence = m.LastSequence, RunCount = m.RunCount,
+        };
+        if (m.RunId is not null) p.RunId = m.RunId;
+        if (m.StartedAt is { } startedAt) p.StartedAt = startedAt.UtcTicks;
+        if (m.EndedAt is { } endedAt) p.EndedAt = endedAt.UtcTicks;
+        if (m.Error is not null) p.Error = m.Error;
+        if (m.LastToolName is not null) p.LastToolName = m.LastToolName;
+        return p;
+    }
+
+    private static SessionSummary FromProto(P.SessionSummary p) =>
+        new(p.SessionId, (RunStatus)p.Status, Text(p.HasRunId, p.RunId), Instant(p.HasStartedAt, p.StartedAt), Instant(p.HasEndedAt, p.EndedAt),
+            Text(p.HasError, p.Error), Instant(p.LastEventAt), p.RoundCount, Text(p.HasLastToolName, p.LastToolName), p.LastSequence, p.RunCount);
 
     private static P.Event ToProto(AgentEvent e)
     {

@@ -55,7 +55,8 @@ public sealed class RunnerStateHistorySpecs : RunnerStateSpec
     {
         var first = State.Reserve(ConflictPolicy.Reject, null, null, null, T0, Request(T0, "key-1"));
 
-        AssertChangesNothing(() => State.Reserve(ConflictPolicy.Reject, null, null, null, At(5), Request(At(5), "key-1")), first.Reply);
+        AssertChangesNothing(() => State.Reserve(ConflictPolicy.Reject, null, null, null, At(5), Request(At(5), "key-1")),
+            Assert.IsType<Reserved>(first.Reply) with { Replayed = true });
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class RunnerStateHistorySpecs : RunnerStateSpec
 
         var retry = State.Reserve(ConflictPolicy.Enqueue, null, null, null, At(3), new RunRequest(At(3), ConflictPolicy.Enqueue, null, null, "key-2", "d"));
 
-        Assert.Equal(queued.Reply, retry.Reply);
+        Assert.Equal(Assert.IsType<Queued>(queued.Reply) with { Replayed = true }, retry.Reply);
     }
 
     [Fact]

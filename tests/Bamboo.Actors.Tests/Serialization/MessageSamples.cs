@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Bamboo.Actors.Events;
+using Bamboo.Actors.History;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
@@ -115,6 +116,18 @@ public static class MessageSamples
             null, null, 3),
         new UnknownRun("s1", RunId),
         new SessionDeleted("s1"),
+        new SessionPage([], null),
+        new SessionPage(
+        [
+            new SessionSummary("s1", RunStatus.Running, RunId, T1, null, null, T2, 3, "fetch", 12, 4),
+            new SessionSummary("s2", RunStatus.Error, OtherRunId, T1, T2, "boom", T3, 0, null, 0, 1),
+        ], "c2Vzc2lvbnM"),
+        new RunPage("s1", [], null),
+        new RunPage("s1",
+        [
+            new RunRecord("s1", RunId, RunStatus.Completed, T1, T2, T3, null, ConflictPolicy.Reject, "echo", "{}", "\"done\"", 1, null, 5, false,
+                null, null, null),
+        ], "cnVucw"),
 
         // Events, as published on the EventStream and delivered to subscribers
         .. StampedEvents,

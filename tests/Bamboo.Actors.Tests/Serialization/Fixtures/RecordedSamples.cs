@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Bamboo.Actors.Events;
+using Bamboo.Actors.History;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
 using static Bamboo.Actors.Protocol.ExecutorSignals;
@@ -152,6 +153,14 @@ public static class RecordedSamples
                 LastBudget = Stamped(new TokenBudget(10, 100), 12, T2),
                 Starts = [new IdempotentStart("retry-1", "0A1B", RunId, T2, 0), new IdempotentStart("retry-2", null, OtherRunId, T3, 1)],
             },
+
+            // Query replies and replayed starts (appended later)
+            new Reserved("s1", RunId, T1, Replayed: true),
+            new Queued("s1", OtherRunId, 1, Replayed: true),
+            new SessionPage([new SessionSummary("s1", RunStatus.Completed, RunId, T1, T2, null, T3, 3, "search", 12, 2)], "c2Vzc2lvbnM"),
+            new RunPage("s1",
+                [new RunRecord("s1", RunId, RunStatus.Error, T1, T2, T3, "boom", ConflictPolicy.Interrupt, null, null, null, 1, null, 4, false,
+                    null, null, null)], null),
         ];
     }
 }
