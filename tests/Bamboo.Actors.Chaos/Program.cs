@@ -12,6 +12,7 @@ public static class Program
         new Dictionary<string, (string, Func<IReadOnlyList<string>, Task<int>>)>(StringComparer.Ordinal)
         {
             [ProcessesCommand.Name] = (ProcessesOptions.Usage, ProcessesCommand.RunAsync),
+            [Model.ModelCommand.Name] = (Model.ModelOptions.Usage, Model.ModelCommand.RunAsync),
         };
 
     public static async Task<int> Main(string[] args)

@@ -141,9 +141,12 @@ public static class BambooPersistence
         hocon.Append(journal).AppendLine(".replay-filter.mode = off");
         hocon.Append("akka.persistence.journal.").Append(ShardingPluginIdentifier).AppendLine(".replay-filter.mode = off");
         // After a database outage, Akka's circuit breaker (open after 10 failed calls) keeps refusing for its reset
-        // timeout, 30 s by default, although the database is back: 3 s lets the first call through soon after.
-        hocon.Append(journal).AppendLine(".circuit-breaker.reset-timeout = 3s");
-        hocon.Append(snapshots).AppendLine(".circuit-breaker.reset-timeout = 3s");
+        // timeout, 30 s by default, although the database is back: 3 s lets the first call through soon after. The
+        // same for sharding's own plugins: a shard whose lease lapsed in the outage starts again only once it has read
+        // its remembered sessions there, so a breaker left at 30 s kept every such session silent for a minute.
+        var (shardingJournal, shardingSnapshots) = ShardingPlugins(options)!.Value;
+        foreach (var plugin in new[] { journal, snapshots, shardingJournal, shardingSnapshots }.Distinct())
+            hocon.Append(plugin).AppendLine(".circuit-breaker.reset-timeout = 3s");
         return ConfigurationFactory.ParseString(hocon.ToString());
     }
 

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Bamboo.Actors.Diagnostics;
+using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Routing;
 using Bamboo.Actors.Sharding;
 using static Bamboo.Actors.Protocol.RunnerReplies;
@@ -282,6 +283,10 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
             _shell.Passivation.HandBack(waiting.Message, waiting.Sender);
         (_persistingFor ?? Sender).Tell(new Unavailable(_shell.State.SessionId, reason));
         _persistingFor = null;
+        // A passivated session is forgotten (by sharding's remembered entities too) until someone writes to it, but the
+        // journal may still hold an active run or a queue: the next incarnation is woken at once, so it recovers,
+        // watches the executor and keeps the deadline without anyone touching the session.
+        _shell.Passivation.HandBack(new RunnerCommands.GetStatus(_shell.State.SessionId), Context.System.DeadLetters);
         Become(Passivating);
     }
 }

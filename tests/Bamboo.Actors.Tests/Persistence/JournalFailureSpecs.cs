@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Bamboo.Actors.Hosting;
@@ -89,6 +90,21 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
 
         Assert.IsType<Unavailable>(await finalize);
         Assert.All(await Task.WhenAll(waiting), status => Assert.Equal((RunStatus.Running, run.RunId), (status.Status, status.RunId)));
+    }
+
+    [Fact]
+    public async Task Should_keep_the_deadline_of_a_run_after_a_failed_write_without_anyone_touching_the_session()
+    {
+        var executor = Inbox.Create(_system.System);
+        var run = await _system.Ask<Reserved>(new Reserve("s3", Executor: executor.Receiver, Deadline: TimeSpan.FromSeconds(2)));
+        OutageJournal.Down = true;
+        Assert.IsType<Unavailable>(await _system.Ask<IRunnerReply>(new Cancel("s3", run.RunId, "too late")));
+        OutageJournal.Down = false;
+
+        // The runner that failed to write left memory; nobody sends the session anything, yet its deadline still ends the run.
+        var signal = Assert.IsType<ExecutorSignals.CancelRun>(await executor.ReceiveAsync(TimeSpan.FromSeconds(15)));
+        Assert.Equal(run.RunId, signal.RunId);
+        Assert.Contains("deadline", signal.Reason);
     }
 
     public async Task DisposeAsync()
