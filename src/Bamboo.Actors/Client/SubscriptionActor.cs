@@ -21,7 +21,8 @@ namespace Bamboo.Actors.Client;
 /// never go backwards (a durable session keeps its numbering in the journal; an in-memory one numbers above its node's
 /// floor), and a cursor beyond what a new incarnation has numbered replays all it retains. An answer from a runner on
 /// another node than the one that numbered the cursor may come from a numbering that started lower (an in-memory session
-/// that moved): then it subscribes again from the first retained event, without the reader's events reported as a gap.</para>
+/// that moved): then it subscribes again from the first retained event, without the reader's events reported as a gap.
+/// A durable session's numbering is its journal's on every node (<see cref="Subscribed.Durable"/>): its cursor holds.</para>
 /// <para>An event of the runner it is subscribed to whose sequence is not above the cursor is dropped: a subscription
 /// answered twice (a retry crossing a late answer) replays twice.</para>
 /// </remarks>
@@ -42,6 +43,7 @@ internal sealed class SubscriptionActor : UntypedActor
     private IActorRef? _runner;
     private IActorRef? _cursorRunner;
     private long? _rebasedFrom;
+    private bool _durable;
     private Phase _phase = Phase.Subscribing;
     private bool _wroteSinceSubscribed;
     private bool _unsubscribed;
@@ -102,6 +104,7 @@ internal sealed class SubscriptionActor : UntypedActor
                     _runner = Sender;
                     Context.Watch(_runner);
                 }
+                _durable = subscribed.Durable;
                 if (NumberedElsewhere())
                 {
                     Rebase();
@@ -142,10 +145,11 @@ internal sealed class SubscriptionActor : UntypedActor
     /// Whether the session's runner that answered lives on another node than the one that numbered the cursor. A
     /// session's numbering never goes backwards on one node (an in-memory session numbers above its node's floor, a
     /// durable one above its journal's), but an in-memory session that moved to another node numbers above that node's
-    /// floor, maybe below the cursor: the cursor then says nothing about the new numbering.
+    /// floor, maybe below the cursor: the cursor then says nothing about the new numbering. A durable session's numbering
+    /// is its journal's wherever it lives, so its cursor always holds.
     /// </summary>
     private bool NumberedElsewhere() =>
-        _cursor > 0 && _cursorRunner is not null && !_cursorRunner.Path.Address.Equals(Sender.Path.Address);
+        !_durable && _cursor > 0 && _cursorRunner is not null && !_cursorRunner.Path.Address.Equals(Sender.Path.Address);
 
     /// <summary>Subscribes again from the first event the session retains; what the reader already has (up to the old
     /// cursor) is not reported missing.</summary>

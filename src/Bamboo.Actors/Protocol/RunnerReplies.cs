@@ -47,7 +47,9 @@ public static class RunnerReplies
     /// <summary>The subscription is live; replayed events follow, then live ones.</summary>
     /// <param name="SessionId">The session.</param>
     /// <param name="LastSequence">The session's latest event sequence when the subscription started (0: none yet).</param>
-    public sealed record Subscribed(string SessionId, long LastSequence) : IRunnerReply, IWithSessionId;
+    /// <param name="Durable">The session's numbering is in its journal: it never goes backwards, whichever node the runner
+    /// lives on (an in-memory session's numbering starts above its node's floor, so it may restart lower on another node).</param>
+    public sealed record Subscribed(string SessionId, long LastSequence, bool Durable = false) : IRunnerReply, IWithSessionId;
 
     /// <summary>The subscriber no longer receives events.</summary>
     public sealed record Unsubscribed(string SessionId) : IRunnerReply, IWithSessionId;

@@ -343,7 +343,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// </summary>
     public RunnerDecision<TRef> Subscribe(TRef subscriber, long? afterSequence)
     {
-        var reply = new Subscribed(SessionId, LastSequence);
+        var reply = new Subscribed(SessionId, LastSequence, _durable);
         var replay = Replay(afterSequence);
         if (replay.Count > 0) Add(new RunnerEffect<TRef>.Deliver(subscriber, replay));
         if ((_subscribers ??= []).Add(subscriber) && !IsExecutor(subscriber)) Add(new RunnerEffect<TRef>.Watch(subscriber));

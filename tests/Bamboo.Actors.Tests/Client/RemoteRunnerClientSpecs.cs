@@ -170,6 +170,24 @@ public sealed class RemoteRunnerClientSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal([2L, 3], await Read(subscription, 2));
     }
 
+    [Fact]
+    public async Task Should_keep_the_subscriptions_cursor_when_a_durable_sessions_next_runner_is_on_another_node()
+    {
+        var (subscription, subscriber, runner) = await OpenSubscriptionAsync();
+
+        Sys.Stop(runner.Ref);
+        var again = await _session.ExpectMsgAsync<Subscribe>();
+        Assert.Equal(3, again.AfterSequence);
+        // The session moved to the client's own node; a durable session numbers on from its journal there.
+        var elsewhere = CreateTestProbe(_clientSystem);
+        subscriber = ((ExtendedActorSystem)_clientSystem).Provider.ResolveActorRef(subscriber.Path);
+        subscriber.Tell(new Subscribed("s1", 3, Durable: true), elsewhere.Ref);
+        Send(subscriber, elsewhere, 4, 5);
+
+        Assert.Equal([4L, 5], await Read(subscription, 2));
+        await _session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
     private async Task<(IEventSubscription Subscription, IActorRef Subscriber, TestProbe Runner)> OpenSubscriptionAsync()
     {
         var runner = CreateTestProbe();

@@ -11,13 +11,22 @@ public sealed class RunnerStateSubscribeSpecs : RunnerStateSpec
     private const string Reader = "reader";
 
     [Fact]
+    public void Should_tell_a_subscriber_whether_the_numbering_is_durable()
+    {
+        var inMemory = new RunnerState<string>(Session, Settings);
+
+        Assert.Equal(new Subscribed(Session, 0, Durable: false), inMemory.Subscribe(Reader, afterSequence: null).Reply);
+        Assert.Equal(new Subscribed(Session, 0, Durable: true), State.Subscribe(Reader, afterSequence: null).Reply);
+    }
+
+    [Fact]
     public void Should_reply_Subscribed_replay_and_watch_a_new_subscriber()
     {
         var runId = Start(T0);
 
         var decision = State.Subscribe(Reader, afterSequence: 0);
 
-        Assert.Equal(new Subscribed(Session, 1), decision.Reply);
+        Assert.Equal(new Subscribed(Session, 1, Durable: true), decision.Reply);
         var deliver = Assert.IsType<RunnerEffect<string>.Deliver>(decision.Effects[0]);
         Assert.Equal(Reader, deliver.Subscriber);
         Assert.Equal([Stamped(new ExecutionStarted(), runId, 1, T0)], deliver.Events);
@@ -30,7 +39,7 @@ public sealed class RunnerStateSubscribeSpecs : RunnerStateSpec
     {
         var decision = State.Subscribe(Reader, afterSequence: null);
 
-        AssertDecision(decision, new Subscribed(Session, 0), Watch(Reader));
+        AssertDecision(decision, new Subscribed(Session, 0, Durable: true), Watch(Reader));
     }
 
     [Fact]
@@ -40,7 +49,7 @@ public sealed class RunnerStateSubscribeSpecs : RunnerStateSpec
 
         var again = State.Subscribe(Reader, null);
 
-        AssertDecision(again, new Subscribed(Session, 0));
+        AssertDecision(again, new Subscribed(Session, 0, Durable: true));
         Assert.Equal(1, State.SubscriberCount);
     }
 

@@ -102,6 +102,7 @@ public static class MessageSamples
         new Published("s1", RunId, long.MaxValue, true),
         new Subscribed("s1", 0),
         new Subscribed("s1", 17),
+        new Subscribed("s1", 17, Durable: true),
         new Unsubscribed("s1"),
         new InvalidCommand("s1", "runId is required"),
         new InvalidCommand(null, "session id must not be empty"),

@@ -161,6 +161,7 @@ public static class RecordedSamples
             new RunPage("s1",
                 [new RunRecord("s1", RunId, RunStatus.Error, T1, T2, T3, "boom", ConflictPolicy.Interrupt, null, null, null, 1, null, 4, false,
                     null, null, null)], null),
+            new Subscribed("s1", 17, Durable: true),
         ];
     }
 }
