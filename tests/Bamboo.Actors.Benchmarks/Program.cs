@@ -13,6 +13,8 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
     ["sse"] = (o, _) => SseScenario.RunAsync(o),
     ["durable"] = (o, _) => DurableScenario.RunAsync(o),
     ["history"] = (o, _) => HistoryScenario.RunAsync(o),
+    ["http"] = HttpScenario.RunAsync,
+    ["soak"] = SoakScenario.RunAsync,
     ["micro"] = (o, rest) =>
     {
         MicroScenario.Run(o, rest);
@@ -39,7 +41,7 @@ var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIg
                                  !a.StartsWith("--rate=", StringComparison.OrdinalIgnoreCase)).ToArray();
 if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5 | --rate=10000] [--drivers=64] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5 | --rate=10000] [--drivers=64] [--minutes 10 for soak] [BenchmarkDotNet args for micro]");
     Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
     return 2;
 }

@@ -83,6 +83,38 @@ public sealed class HistoryRestartSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_end_a_run_orphaned_by_a_killed_process_after_the_restart_without_anyone_touching_its_session()
+    {
+        string[] settings = [$"--Bamboo:Persistence:DataFolder={_data}"];
+        string runId;
+        await using (var first = await ServerProcess.StartAsync(settings))
+        {
+            var (reserved, body) = await first.Client.PostAsync(RunningServerClient.Path("orphan", "/reservations"), """{"deadlineMs":1000}""");
+            Assert.Equal(HttpStatusCode.Created, reserved.StatusCode);
+            runId = body.GetProperty("runId").GetString()!;
+            await first.KillAsync();
+        }
+        // The deadline passes while no process holds the session.
+        await Task.Delay(TimeSpan.FromMilliseconds(1200));
+
+        await using var second = await ServerProcess.StartAsync(settings);
+
+        // Only the read model is read: nothing sends the session a command.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        JsonElement record;
+        while (true)
+        {
+            var (_, page) = await second.Client.GetAsync(RunningServerClient.Path("orphan", "/runs"));
+            record = page.GetProperty("items").EnumerateArray().FirstOrDefault();
+            if (record.ValueKind == JsonValueKind.Object && record.GetProperty("status").GetString() != "running") break;
+            if (timeout.IsCancellationRequested) Assert.Fail($"the run is still {record}; the server said: {second.OutputTail()}");
+            await Task.Delay(50, CancellationToken.None);
+        }
+        Assert.Equal((runId, "error", "lost on restart"),
+            (record.GetProperty("runId").GetString(), record.GetProperty("status").GetString(), record.GetProperty("error").GetString()));
+    }
+
+    [Fact]
     public async Task Should_replay_the_same_events_after_the_session_passivated()
     {
         await using var server = await StartAsync("--Bamboo:IdleTimeout=00:00:00.200");

@@ -182,11 +182,15 @@ public sealed class RunnerClient : IRunnerClient
     {
         if (timeout < TimeSpan.Zero) return new InvalidCommand(sessionId, "timeout must not be negative");
         if (RunnerCommandValidator.Validate(new GetRun(sessionId, runId)) is { } problem) return new InvalidCommand(sessionId, problem);
-        // Subscribed before the record is read: an end published after the read is delivered, one before it is in the record.
+        // An unknown or ended run, or no time to wait, is answered from its record alone, without subscribing.
+        var record = await GetRunAsync(sessionId, runId, cancellationToken).ConfigureAwait(false);
+        if (record is not RunRecord { Status: var first } || first.IsTerminal() || timeout == TimeSpan.Zero) return record;
+        // Subscribed before the record is read again: an end published after that read is delivered, one before it is in
+        // the record.
         await using var subscription = await OpenSubscriptionAsync(sessionId, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (subscription.Status != SubscriptionStatus.Live) return new Unavailable(sessionId, subscription.Reason ?? NoAnswer);
-        var record = await GetRunAsync(sessionId, runId, cancellationToken).ConfigureAwait(false);
-        if (record is not RunRecord { Status: var status } || status.IsTerminal() || timeout == TimeSpan.Zero) return record;
+        record = await GetRunAsync(sessionId, runId, cancellationToken).ConfigureAwait(false);
+        if (record is not RunRecord { Status: var status } || status.IsTerminal()) return record;
 
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         waiting.CancelAfter(timeout);

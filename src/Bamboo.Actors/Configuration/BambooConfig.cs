@@ -12,6 +12,7 @@ public static class BambooConfig
         new(() => Load("bamboo.conf").WithFallback(SerializationConfig.Value));
     private static readonly Lazy<Akka.Configuration.Config> ClusterConfig = new(() => Load("cluster.conf"));
     private static readonly Lazy<Akka.Configuration.Config> LeaseConfig = new(() => Load("lease.conf"));
+    private static readonly Lazy<Akka.Configuration.Config> PersistenceConfig = new(() => Load("persistence.conf"));
 
     /// <summary>
     /// The <c>bamboo</c> defaults (<c>hocon/bamboo.conf</c>) together with <see cref="Serialization"/>. Create the
@@ -36,6 +37,11 @@ public static class BambooConfig
     /// <summary>The defaults of the lease on the journal's database (<c>hocon/lease.conf</c>, section
     /// <c>bamboo.coordination.lease</c>, see <see cref="Bamboo.Actors.Coordination.SqlLease"/>).</summary>
     public static Akka.Configuration.Config Lease => LeaseConfig.Value;
+
+    /// <summary>The store settings of durable sessions (<c>hocon/persistence.conf</c>, section <c>bamboo.persistence</c>): the
+    /// SQL plugins' settings per store, and SQLite's connection settings. Applied by
+    /// <see cref="Bamboo.Actors.Hosting.BambooPersistence"/>.</summary>
+    public static Akka.Configuration.Config Persistence => PersistenceConfig.Value;
 
     /// <summary>Reads an embedded HOCON file from <c>hocon/</c>.</summary>
     public static Akka.Configuration.Config Load(string fileName)

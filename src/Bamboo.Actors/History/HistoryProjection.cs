@@ -12,17 +12,18 @@ namespace Bamboo.Actors.History;
 
 /// <summary>
 /// The projection of the journal into the read model: it reads the sessions' facts tagged <see cref="SessionFacts.Tag"/>
-/// in journal order (an events-by-tag query from its stored offset), turns each batch into
-/// <see cref="HistoryChange"/>s and applies them with the batch's last offset in one transaction. A restart resumes at
-/// the stored offset, so no fact is applied twice; a second instance that got in (two clusters formed by mistake) finds
-/// the offset moved and reads on from there instead of applying a batch again. Exactly one runs per cluster (a cluster
-/// singleton); one per process in local mode.
+/// in journal order (one live events-by-tag stream from its stored offset), groups them into batches (at most
+/// <c>batch-size</c> facts, at most <c>batch-interval</c> after the first), turns each into <see cref="HistoryChange"/>s and
+/// applies them with the batch's last offset in one transaction. A restart resumes at the stored offset, so no fact is
+/// applied twice; a second instance that got in (two clusters formed by mistake) finds the offset moved and reads on from
+/// there instead of applying a batch again. Exactly one runs per cluster (a cluster singleton); one per process in local
+/// mode.
 /// </summary>
 /// <remarks>
-/// It pulls: one bounded query at a time, the next at once while batches come back full, else after the poll interval.
-/// Retention runs between batches, so the read model has one writer. Once it has caught up with the journal after it
-/// started, it wakes the sessions it lists as running (local mode, where nothing else would), so a run the last process
-/// left behind ends without anyone asking.
+/// The stream polls the journal itself (the query plugin's <c>refresh-interval</c>) once it has caught up, and reads on
+/// at once while there is more. Retention runs between batches (one lock orders it with them), so the read model has one
+/// writer. Once the projection has caught up with the journal after it started, it wakes the sessions it lists as
+/// running (local mode, where nothing else would), so a run the last process left behind ends without anyone asking.
 /// </remarks>
 public sealed class HistoryProjection : UntypedActor, IWithTimers
 {
@@ -32,14 +33,15 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     private readonly IHistoryStore _store;
     private readonly HistorySettings _settings;
     private readonly IActorRef? _supervisor;
-    private readonly ICurrentEventsByTagQuery _journal;
+    private readonly IEventsByTagQuery _journal;
+    private readonly ICurrentEventsByTagQuery _current;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SemaphoreSlim _writer = new(1, 1);
     private IMaterializer? _materializer;
-    private long _offset = -1;
-    private bool _busy;
-    private bool _pollDue;
-    private bool _pruneDue;
+    private UniqueKillSwitch? _stream;
+    private int _generation;
     private bool _caughtUp;
+    private long _catchUpTo = -1;
     private int _failures;
 
     /// <summary>Creates the projection.</summary>
@@ -52,7 +54,8 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
         _store = store;
         _settings = settings;
         _supervisor = supervisor;
-        _journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(settings.ReadJournal);
+        _journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(settings.ReadJournal);
+        _current = (ICurrentEventsByTagQuery)_journal;
     }
 
     /// <summary>Props of the projection.</summary>
@@ -62,27 +65,20 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private sealed record Started(long Offset);
+    private sealed record Started(int Generation, long Offset, long CatchUpTo);
 
-    private sealed record Fetched(IReadOnlyList<EventEnvelope> Envelopes);
+    private sealed record Applied(int Generation, long Offset);
 
-    private sealed record Applied(long Offset, int Count);
-
-    private sealed record Failed(Exception Cause);
-
-    private sealed class Poll
-    {
-        public static readonly Poll Instance = new();
-    }
+    private sealed record Failed(int Generation, Exception Cause);
 
     private sealed class Prune
     {
         public static readonly Prune Instance = new();
     }
 
-    private sealed class Pruned
+    private sealed class Restart
     {
-        public static readonly Pruned Instance = new();
+        public static readonly Restart Instance = new();
     }
 
     /// <inheritdoc />
@@ -93,16 +89,28 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
         Start();
     }
 
+    /// <inheritdoc />
+    protected override void PostStop() => _stream?.Shutdown();
+
     private void Start()
     {
-        _busy = true;
-        StartAsync().PipeTo(Self, failure: cause => new Failed(cause));
+        var generation = ++_generation;
+        StartAsync(generation, needsTarget: !_caughtUp && _supervisor is not null, _materializer!)
+            .PipeTo(Self, failure: cause => new Failed(generation, cause));
     }
 
-    private async Task<Started> StartAsync()
+    /// <summary>Reads the stored offset, and (the first time) the offset of the journal's last tagged fact: once the
+    /// projection has applied that one, it has caught up with what the last process left.</summary>
+    private async Task<Started> StartAsync(int generation, bool needsTarget, IMaterializer materializer)
     {
         await _store.InitializeAsync(CancellationToken.None).ConfigureAwait(false);
-        return new Started(await _store.ReadOffsetAsync(Name, CancellationToken.None).ConfigureAwait(false));
+        var offset = await _store.ReadOffsetAsync(Name, CancellationToken.None).ConfigureAwait(false);
+        var target = !needsTarget
+            ? 0
+            : await _current.CurrentEventsByTag(SessionFacts.Tag, Offset.Sequence(offset))
+                .Select(envelope => ((Sequence)envelope.Offset).Value)
+                .RunWith(Sink.LastOrDefault<long>(), materializer).ConfigureAwait(false);
+        return new Started(generation, offset, target);
     }
 
     /// <inheritdoc />
@@ -110,52 +118,42 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case Started started:
-                _offset = started.Offset;
-                _busy = false;
-                Fetch();
+            case Started started when started.Generation == _generation:
+                if (!_caughtUp) _catchUpTo = Math.Max(_catchUpTo, started.CatchUpTo);
+                if (!_caughtUp && started.Offset >= _catchUpTo) CaughtUp();
+                Run(started.Generation, started.Offset);
                 break;
-            case Poll:
-                _pollDue = true;
-                Next();
-                break;
-            case Fetched fetched:
-                ApplyBatch(fetched.Envelopes);
-                break;
-            case Applied applied:
+            case Applied applied when applied.Generation == _generation:
                 _failures = 0;
-                _offset = applied.Offset;
-                _busy = false;
-                if (applied.Count >= _settings.BatchSize) _pollDue = true;
-                else
-                {
-                    if (!_caughtUp) CaughtUp();
-                    Timers.StartSingleTimer("poll", Poll.Instance, _settings.PollInterval);
-                }
-                Next();
+                if (!_caughtUp && applied.Offset >= _catchUpTo) CaughtUp();
                 break;
             case Prune:
-                _pruneDue = true;
-                Next();
+                PruneAsync().PipeTo(Self, success: () => Status.Success.Instance, failure: cause => new Failed(-1, cause));
                 break;
-            case Pruned:
-                _busy = false;
-                Next();
+            case Failed { Generation: -1 } pruneFailed:
+                _log.Warning(pruneFailed.Cause, "Read model retention failed; it runs again at the next interval");
                 break;
-            case Failed { Cause: OffsetConflictException conflict }:
-                _log.Warning("{0}; reading on from the stored offset", conflict.Message);
-                Start();
-                break;
-            case Failed failed:
+            case Failed failed when failed.Generation == _generation:
+                _stream?.Shutdown();
+                _stream = null;
+                _generation++;
+                if (failed.Cause is OffsetConflictException conflict)
+                {
+                    _log.Warning("{0}; reading on from the stored offset", conflict.Message);
+                    Start();
+                    break;
+                }
                 // The database is unavailable, or a fact could not be read: read the offset again and retry, backing off.
                 _failures++;
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * Math.Pow(2, Math.Min(_failures, 6))));
                 _log.Warning(failed.Cause, "The read model projection failed ({0} in a row); retrying in {1}", _failures, backoff);
-                _busy = true;
                 Timers.StartSingleTimer("restart", Restart.Instance, backoff);
                 break;
             case Restart:
                 Start();
+                break;
+            case Started or Applied or Failed or Status.Success:
+                // From a stream this actor has since replaced, or a retention pass that ended.
                 break;
             default:
                 Unhandled(message);
@@ -163,47 +161,36 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
         }
     }
 
-    private sealed class Restart
+    /// <summary>Runs the stream of generation <paramref name="generation"/> from <paramref name="offset"/>: batches applied
+    /// one at a time, each moving the stored offset from the last one's.</summary>
+    private void Run(int generation, long offset)
     {
-        public static readonly Restart Instance = new();
+        var self = Self;
+        var expected = offset;
+        var (killSwitch, done) = _journal.EventsByTag(SessionFacts.Tag, Offset.Sequence(offset))
+            .GroupedWithin(_settings.BatchSize, _settings.BatchInterval)
+            .SelectAsync(1, async envelopes =>
+            {
+                var batch = envelopes as IReadOnlyList<EventEnvelope> ?? envelopes.ToList();
+                var last = await ApplyAsync(batch, expected).ConfigureAwait(false);
+                expected = last;
+                self.Tell(new Applied(generation, last));
+                return last;
+            })
+            .ViaMaterialized(KillSwitches.Single<long>(), Keep.Right)
+            .ToMaterialized(Sink.Ignore<long>(), Keep.Both)
+            .Run(_materializer!);
+        _stream = killSwitch;
+        done.ContinueWith(task => self.Tell(new Failed(generation,
+                task.Exception?.GetBaseException() ?? new InvalidOperationException("the journal's event stream ended"))),
+            TaskContinuationOptions.ExecuteSynchronously);
     }
 
-    private void Next()
+    /// <summary>Applies one batch with its last offset; returns that offset.</summary>
+    private async Task<long> ApplyAsync(IReadOnlyList<EventEnvelope> envelopes, long expected)
     {
-        if (_busy || _offset < 0) return;
-        if (_pruneDue)
-        {
-            _pruneDue = false;
-            _busy = true;
-            var horizon = DateTimeOffset.UtcNow - _settings.MaxAge;
-            _store.PruneAsync(horizon, CancellationToken.None).PipeTo(Self, success: _ => Pruned.Instance, failure: cause => new Failed(cause));
-            return;
-        }
-        if (_pollDue)
-        {
-            _pollDue = false;
-            Fetch();
-        }
-    }
-
-    private void Fetch()
-    {
-        _busy = true;
-        _journal.CurrentEventsByTag(SessionFacts.Tag, Offset.Sequence(_offset))
-            .Take(_settings.BatchSize)
-            .RunWith(Sink.Seq<EventEnvelope>(), _materializer!)
-            .PipeTo(Self, success: envelopes => new Fetched(envelopes), failure: cause => new Failed(cause));
-    }
-
-    private void ApplyBatch(IReadOnlyList<EventEnvelope> envelopes)
-    {
-        if (envelopes.Count == 0)
-        {
-            Self.Tell(new Applied(_offset, 0));
-            return;
-        }
         var changes = new List<HistoryChange>(envelopes.Count);
-        var last = _offset;
+        var last = expected;
         foreach (var envelope in envelopes)
         {
             last = Math.Max(last, ((Sequence)envelope.Offset).Value);
@@ -216,20 +203,36 @@ public sealed class HistoryProjection : UntypedActor, IWithTimers
             if (fact is null || !envelope.PersistenceId.StartsWith(PersistencePrefix, StringComparison.Ordinal)) continue;
             HistoryChanges.Add(changes, SessionIds.FromEntityId(envelope.PersistenceId[PersistencePrefix.Length..]), fact);
         }
-        var expected = _offset;
-        var count = envelopes.Count;
-        ApplyAsync(changes, expected, last, envelopes).PipeTo(Self, success: () => new Applied(last, count), failure: cause => new Failed(cause));
-    }
-
-    private async Task ApplyAsync(List<HistoryChange> changes, long expected, long last, IReadOnlyList<EventEnvelope> envelopes)
-    {
-        await _store.ApplyAsync(Name, changes, expected, last, CancellationToken.None).ConfigureAwait(false);
+        await _writer.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _store.ApplyAsync(Name, changes, expected, last, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writer.Release();
+        }
         HistoryMetrics.FactsApplied.Add(envelopes.Count);
-        if (!HistoryMetrics.Lag.Enabled) return;
+        if (!HistoryMetrics.Lag.Enabled) return last;
         var now = DateTime.UtcNow.Ticks;
         foreach (var envelope in envelopes)
         {
             if (envelope.Timestamp > 0) HistoryMetrics.Lag.Record((now - envelope.Timestamp) / (double)TimeSpan.TicksPerMillisecond);
+        }
+        return last;
+    }
+
+    /// <summary>Retention, between batches (never at the same time as one).</summary>
+    private async Task PruneAsync()
+    {
+        await _writer.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _store.PruneAsync(DateTimeOffset.UtcNow - _settings.MaxAge, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writer.Release();
         }
     }
 

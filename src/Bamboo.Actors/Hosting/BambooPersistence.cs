@@ -1,8 +1,14 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Hosting;
+using Bamboo.Actors.Configuration;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 
 namespace Bamboo.Actors.Hosting;
@@ -59,6 +65,8 @@ public static class BambooPersistence
         var connectionString = options.EffectiveConnectionString
             ?? throw new InvalidOperationException($"Bamboo:Persistence:ConnectionString is required for {options.Mode}.");
         var provider = options.EffectiveProviderName;
+        // SQLite: every connection the plugins open gets the store's connection settings (synchronous, busy timeout).
+        var data = options.Mode == BambooPersistenceMode.Sqlite ? SqliteDataOptions(provider, connectionString, options) : null;
         // Not the system's default plugins: sessions name theirs (bamboo.runners.journal-plugin), so an application's
         // own persistent actors keep whatever default it configures.
         var journal = new SqlJournalOptions(isDefaultPlugin: false, identifier)
@@ -66,20 +74,89 @@ public static class BambooPersistence
             ConnectionString = connectionString,
             ProviderName = provider,
             AutoInitialize = true,
+            DataOptions = data,
         };
         var snapshots = new SqlSnapshotOptions(isDefaultPlugin: false, identifier)
         {
             ConnectionString = connectionString,
             ProviderName = provider,
             AutoInitialize = true,
+            DataOptions = data,
         };
         return (journal, snapshots);
     }
 
     /// <summary>
+    /// The SQLite connections' settings (<c>bamboo.persistence.sqlite.connection</c>, or the options' values), run as
+    /// pragmas on every connection the plugins open (pooled connections too: a pragma costs microseconds).
+    /// </summary>
+    private static DataOptions SqliteDataOptions(string provider, string connectionString, BambooPersistenceOptions options)
+    {
+        var pragmas = SqlitePragmas(options);
+        return new DataOptions().UseConnectionString(provider, connectionString).UseAfterConnectionOpened(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = pragmas;
+            command.ExecuteNonQuery();
+        });
+    }
+
+    /// <summary>The pragmas every SQLite connection of the plugins runs when it opens.</summary>
+    public static string SqlitePragmas(BambooPersistenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var defaults = BambooConfig.Persistence.GetConfig("bamboo.persistence.sqlite.connection");
+        var synchronous = options.SqliteSynchronous ?? Enum.Parse<SqliteSynchronous>(defaults.GetString("synchronous"), ignoreCase: true);
+        var busyTimeout = options.SqliteBusyTimeout ?? defaults.GetTimeSpan("busy-timeout");
+        if (busyTimeout < TimeSpan.Zero) throw new InvalidOperationException($"Bamboo:Persistence:SqliteBusyTimeout must not be negative ({busyTimeout}).");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"PRAGMA synchronous = {synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};");
+    }
+
+    /// <summary>
+    /// The store's plugin settings (<c>bamboo.persistence.{store}.journal</c> and <c>.snapshot-store</c> of
+    /// <c>hocon/persistence.conf</c>) under the paths of the plugins named <paramref name="identifier"/>.
+    /// </summary>
+    private static Config StoreHocon(BambooPersistenceOptions options, string identifier)
+    {
+        var store = BambooConfig.Persistence.GetConfig(options.Mode == BambooPersistenceMode.Sqlite
+            ? "bamboo.persistence.sqlite"
+            : "bamboo.persistence.postgresql");
+        var hocon = new StringBuilder();
+        foreach (var (section, path) in new[] { ("journal", "akka.persistence.journal."), ("snapshot-store", "akka.persistence.snapshot-store.") })
+        {
+            if (store.GetConfig(section) is not { IsEmpty: false } settings) continue;
+            hocon.Append(path).Append(identifier).AppendLine(" {").AppendLine(settings.ToString(includeFallback: true)).AppendLine("}");
+        }
+        return ConfigurationFactory.ParseString(hocon.ToString());
+    }
+
+    /// <summary>
+    /// The setup an ActorSystem created without Akka.Hosting needs beside <see cref="ToHocon"/>, with
+    /// <paramref name="config"/> (which should include it): for SQLite, the connection settings of the plugins' connections.
+    /// </summary>
+    public static ActorSystemSetup Bootstrap(BambooPersistenceOptions options, Config config)
+    {
+        var bootstrap = BootstrapSetup.Create().WithConfig(config);
+        var setup = new MultiDataOptionsSetup();
+        var any = false;
+        foreach (var identifier in new[] { SqlPluginIdentifier, ShardingPluginIdentifier })
+        {
+            if (SqlOptions(options, identifier) is not var (journal, snapshots)) continue;
+            foreach (var (pluginId, data) in new[] { (journal.PluginId, journal.DataOptions), (journal.QueryPluginId, journal.DataOptions), (snapshots.PluginId, snapshots.DataOptions) })
+            {
+                if (data is null) continue;
+                setup.AddDataOptions(pluginId, data);
+                any = true;
+            }
+        }
+        return any ? bootstrap.And(setup) : ActorSystemSetup.Create(bootstrap);
+    }
+
+    /// <summary>
     /// The whole persistence configuration of <paramref name="options"/> as HOCON, for an ActorSystem created without
-    /// Akka.Hosting (hosting uses <see cref="WithBambooPersistence"/>). A SQLite database's folder must exist:
-    /// <see cref="PrepareSqlite"/>.
+    /// Akka.Hosting (hosting uses <see cref="WithBambooPersistence"/>); create the system with <see cref="Bootstrap"/>, which
+    /// adds the SQLite connections' settings. A SQLite database's folder must exist: <see cref="PrepareSqlite"/>.
     /// </summary>
     public static Config ToHocon(BambooPersistenceOptions options)
     {
@@ -89,19 +166,26 @@ public static class BambooPersistence
             if (SqlOptions(options, identifier) is not var (journal, snapshots)) continue;
             config = config
                 .WithFallback(journal.ToConfig()).WithFallback(snapshots.ToConfig())
+                .WithFallback(StoreHocon(options, identifier))
                 .WithFallback(journal.DefaultConfig).WithFallback(journal.DefaultQueryConfig).WithFallback(snapshots.DefaultConfig);
         }
         return config;
     }
 
-    /// <summary>The hosting step: prepares a SQLite database and adds the plugins and the runners' durability settings.</summary>
+    /// <summary>The hosting step: prepares a SQLite database and adds the plugins, the store's settings (behind the
+    /// application's HOCON, in front of the plugins' defaults) and the runners' durability settings.</summary>
     public static AkkaConfigurationBuilder WithBambooPersistence(this AkkaConfigurationBuilder builder, BambooPersistenceOptions options)
     {
         builder.AddHocon(RunnerHocon(options), HoconAddMode.Prepend);
         if (SqlOptions(options) is not var (journal, snapshots)) return builder;
         if (options.Mode == BambooPersistenceMode.Sqlite) PrepareSqlite(journal.ConnectionString!);
         var (shardingJournal, shardingSnapshots) = SqlOptions(options, ShardingPluginIdentifier)!.Value;
-        return builder.WithSqlPersistence(journal, snapshots).WithSqlPersistence(shardingJournal, shardingSnapshots);
+        // Appended before WithSqlPersistence appends the plugins' reference configuration, so these settings win over it.
+        return builder
+            .AddHocon(StoreHocon(options, SqlPluginIdentifier), HoconAddMode.Append)
+            .AddHocon(StoreHocon(options, ShardingPluginIdentifier), HoconAddMode.Append)
+            .WithSqlPersistence(journal, snapshots)
+            .WithSqlPersistence(shardingJournal, shardingSnapshots);
     }
 
     /// <summary>Creates the SQLite file's folder and turns on write-ahead logging for the file (persistent per file, and

@@ -13,6 +13,16 @@ public enum BambooPersistenceMode
     None,
 }
 
+/// <summary>SQLite's <c>PRAGMA synchronous</c> for the journal's connections (write-ahead logging is always on).</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>The log is synced at checkpoints: a process crash loses nothing committed; a power loss or operating-system
+    /// crash may roll back the last commits (never corrupts the database). The default.</summary>
+    Normal,
+    /// <summary>The log is synced at every commit: committed facts survive a power loss too, at one fsync per write transaction.</summary>
+    Full,
+}
+
 /// <summary>Persistence of session runners (configuration section <c>Bamboo:Persistence</c>).</summary>
 public sealed class BambooPersistenceOptions
 {
@@ -27,6 +37,14 @@ public sealed class BambooPersistenceOptions
 
     /// <summary>linq2db provider name. Defaults: <c>SQLite.MS</c>, <c>PostgreSQL.15</c>.</summary>
     public string? ProviderName { get; set; }
+
+    /// <summary>SQLite's <c>PRAGMA synchronous</c> (<c>bamboo.persistence.sqlite.connection.synchronous</c> when unset:
+    /// <see cref="Actors.Hosting.SqliteSynchronous.Normal"/>).</summary>
+    public SqliteSynchronous? SqliteSynchronous { get; set; }
+
+    /// <summary>SQLite's <c>PRAGMA busy_timeout</c>: how long a connection waits for another's lock before its statement
+    /// fails (<c>bamboo.persistence.sqlite.connection.busy-timeout</c> when unset: 5 s).</summary>
+    public TimeSpan? SqliteBusyTimeout { get; set; }
 
     /// <summary>A session snapshots its state every this many persisted facts (<c>bamboo.runners.snapshot-every</c> when unset).</summary>
     public int? SnapshotEvery { get; set; }

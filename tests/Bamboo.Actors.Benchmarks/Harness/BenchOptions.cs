@@ -66,6 +66,21 @@ public sealed record BenchOptions(bool Quick)
     /// <summary>Sessions created, then recovered by a new system, in the durable scenario.</summary>
     public int RecoverySessions => Quick ? 100 : 10_000;
 
+    /// <summary>The HTTP scenario's cold period: new-session load from the moment the server is ready.</summary>
+    public TimeSpan HttpCold => Quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(8);
+
+    /// <summary>Windows the cold period is cut into (its warm-up curve).</summary>
+    public TimeSpan HttpColdWindow => Quick ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2);
+
+    /// <summary>Untimed load before each warm HTTP row.</summary>
+    public TimeSpan HttpWarmup => Quick ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(5);
+
+    /// <summary>Length of one warm HTTP window.</summary>
+    public TimeSpan HttpWindow => Quick ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(2);
+
+    /// <summary>Warm HTTP windows per row; the median is reported.</summary>
+    public int HttpWindows => 5;
+
     /// <summary>Default timeout of every ask the harness makes.</summary>
     public TimeSpan AskTimeout => TimeSpan.FromSeconds(30);
 

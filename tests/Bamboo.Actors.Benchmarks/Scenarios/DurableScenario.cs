@@ -48,8 +48,10 @@ public static class DurableScenario
         if (string.IsNullOrEmpty(postgres)) Report.Progress($"durable: {PostgresVariable} is not set; no PostgreSQL rows");
         else if (options.Runs("postgres")) stores.Add(await PostgresStoreAsync(postgres));
 
+        double? sqliteCycles = null, sqliteRowsPerCycle = null;
         var table = new MarkdownTable("sessions on", "cycles/s", "vs memory", "CPU µs/cycle", "alloc B/cycle", "machine CPU %",
             "journal rows/cycle", "journal alone: events/s", "journal alone: CPU µs/event", "journal alone: machine CPU %",
+            "recovery of an unseen id: µs CPU (per s)",
             "bound: journal ÷ rows per cycle", "cycles / bound", $"target met (≥ {CloseToBound:0.0})");
         try
         {
@@ -68,13 +70,16 @@ public static class DurableScenario
                     // Rows written per cycle: measured on the database (facts and the occasional sequence reservation); the
                     // in-memory journal has no table to count, so it takes the SQL stores' figure of two facts per cycle.
                     var rowsPerCycle = durable.JournalRows is { } rows ? (double)rows / durable.Cycles : 2.0;
+                    if (store.Key == "sqlite") (sqliteCycles, sqliteRowsPerCycle) = (durable.Result.PerSecond, rowsPerCycle);
                     var journal = options.Quick ? null : await MeasureJournalAsync(store, keys, options);
-                    var bound = journal is null ? double.NaN : journal.PerSecond / rowsPerCycle;
+                    var bound = journal is null ? double.NaN : journal.Result.PerSecond / rowsPerCycle;
                     var ratio = durable.Result.PerSecond / bound;
                     table.Row(store.Name, durable.Result.PerSecond, durable.Result.PerSecond / (memory?.Result.PerSecond ?? double.NaN),
                         durable.Result.CpuMicrosPerOperation, durable.Result.BytesPerOperation, durable.Result.MachineCpuPercent,
-                        durable.JournalRows is null ? "(2 facts)" : rowsPerCycle, journal?.PerSecond ?? double.NaN,
-                        journal?.CpuMicrosPerOperation ?? double.NaN, journal?.MachineCpuPercent ?? double.NaN, bound, ratio,
+                        durable.JournalRows is null ? "(2 facts)" : rowsPerCycle, journal?.Result.PerSecond ?? double.NaN,
+                        journal?.Result.CpuMicrosPerOperation ?? double.NaN, journal?.Result.MachineCpuPercent ?? double.NaN,
+                        journal is null ? "" : $"{MarkdownTable.Format(journal.RecoveryCpuMicros)} ({MarkdownTable.Format(journal.RecoveriesPerSecond)})",
+                        bound, ratio,
                         journal is null ? "" : store.CountRows is null ? "(not a store)" : LifecycleScenario.Met(ratio >= CloseToBound));
                 }
                 catch (Exception exception)
@@ -94,6 +99,36 @@ public static class DurableScenario
             Report.Note($"journal alone: a plain persistent actor per session key persisting one 128-byte event per request, {options.Drivers} " +
                         "drivers in the same closed loop, on the same store and plugin settings. bound = that rate ÷ rows per cycle: the " +
                         "cycles/s the store could sustain if a cycle cost nothing but its writes.");
+            Report.Note($"recovery of an unseen id: {options.DurableSessions:N0} more plain persistent actors with ids the store has never seen, " +
+                        $"{options.Drivers} at a time, each recovering (the snapshot store's query, the journal's highest sequence number: " +
+                        "what a new session's first message costs before it can persist anything); process CPU per recovery, and recoveries/s.");
+
+            if (options.Runs("raw"))
+            {
+                var raw = new MarkdownTable("raw Microsoft.Data.Sqlite loop", "rows/s", "CPU µs/row", "bound: rows/s ÷ rows per cycle",
+                    "SQLite durable cycles/s ÷ bound");
+                foreach (var batch in RawBatches)
+                {
+                    try
+                    {
+                        var r = await MeasureRawSqliteAsync(Path.Combine(folder.Path, $"raw-{batch}"), batch, options);
+                        var bound = r.PerSecond * batch / (sqliteRowsPerCycle ?? 2.0);
+                        raw.Row($"{batch} row(s) per transaction", r.PerSecond * batch, r.CpuMicrosPerOperation / batch, bound,
+                            sqliteCycles is { } cycles ? cycles / bound : double.NaN);
+                    }
+                    catch (Exception exception)
+                    {
+                        Report.Failure($"durable raw SQLite ({batch})", exception);
+                        raw.Row($"{batch} row(s) per transaction", "failed: " + exception.GetType().Name);
+                    }
+                }
+                Report.Table(raw);
+                Report.Note("The store's ceiling on this machine: one thread inserting the journal's rows (the same table, indexes and " +
+                            "row sizes: a 90-byte fact, its manifest, serializer id, writer id, timestamp) with one prepared statement, " +
+                            "in transactions of the given size, on a file with the store's connection settings (" +
+                            $"{BambooPersistence.SqlitePragmas(new BambooPersistenceOptions())}). bound: the cycles/s these rows would carry " +
+                            "at the journal rows per cycle measured above.");
+            }
 
             var recovery = new MarkdownTable("store", "sessions", "populate: cycles/s", "recovery: seconds", "sessions/s", "CPU % (all cores)",
                 "answered Completed");
@@ -158,21 +193,31 @@ public static class DurableScenario
         return new CycleResult(result, cycles, rows);
     }
 
-    private static async Task<Throughput> MeasureJournalAsync(Store store, string[] keys, BenchOptions options)
+    private sealed record JournalResult(Throughput Result, double RecoveryCpuMicros, double RecoveriesPerSecond);
+
+    private static async Task<JournalResult> MeasureJournalAsync(Store store, string[] keys, BenchOptions options)
     {
         var (system, _, settings) = BenchSystems.CreateDurable("bench-journal", store.Persistence);
         try
         {
             Report.Progress($"durable: journal alone, {store.Name}");
-            var writers = keys.ToDictionary(key => key, key => system.ActorOf(
-                Props.Create(() => new JournalWriter($"journal-probe-{key}", settings.JournalPluginId, settings.SnapshotPluginId))));
+            IActorRef Writer(string id) => system.ActorOf(Props.Create(() => new JournalWriter(id, settings.JournalPluginId, settings.SnapshotPluginId)));
             // Every writer recovered (an empty stream) before the warm-up, as the sessions are.
+            var writers = keys.ToDictionary(key => key, key => Writer($"journal-probe-{key}"));
             await ForEachAsync(keys.Length, RecoveryConcurrency, i => writers[keys[i]].Ask<object>(JournalWriter.Ping.Instance, options.AskTimeout));
+            // What a new session's first touch costs in the store: a second set of ids the store has never seen, recovered
+            // the same way (a snapshot query, then the highest sequence number) once the code is warm.
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.GetTimestamp();
+            await ForEachAsync(keys.Length, options.Drivers, i => Writer($"journal-unseen-{keys[i]}").Ask<object>(JournalWriter.Ping.Instance, options.AskTimeout));
+            var elapsed = Stopwatch.GetElapsedTime(clock);
+            var recoveryCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / keys.Length;
+            Report.Progress($"  {keys.Length / elapsed.TotalSeconds:N0} recoveries of unseen ids/s, {recoveryCpu:N0} µs CPU each");
             var result = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure, async key =>
                 await writers[key].Ask<object>(JournalWriter.Write.Instance, options.AskTimeout).ConfigureAwait(false) == JournalWriter.Written.Instance);
             Report.Progress($"  {result.PerSecond:N0} events/s");
             Report.Errors($"durable: journal alone, {store.Name}", result);
-            return result;
+            return new JournalResult(result, recoveryCpu, keys.Length / elapsed.TotalSeconds);
         }
         finally
         {
@@ -229,6 +274,71 @@ public static class DurableScenario
         {
             await BenchSystems.TerminateAsync(recovered);
         }
+    }
+
+    /// <summary>Transaction sizes of the raw SQLite loop: one row per commit, and one per driver.</summary>
+    private static readonly int[] RawBatches = [1, 64];
+
+    private const string JournalTable = """
+        CREATE TABLE [journal]
+        (
+            [ordering]        INTEGER        NOT NULL PRIMARY KEY AUTOINCREMENT,
+            [created]         INTEGER        NOT NULL,
+            [deleted]         Bit            NOT NULL,
+            [persistence_id]  NVarChar(255)  NOT NULL,
+            [sequence_number] INTEGER        NOT NULL,
+            [message]         VarBinary      NOT NULL,
+            [manifest]        NVarChar(500)      NULL,
+            [identifier]      INTEGER            NULL,
+            [writer_uuid]     NVarChar(128)      NULL
+        );
+        CREATE UNIQUE INDEX journal_uq ON journal (persistence_id, sequence_number);
+        CREATE INDEX journal_created_idx ON journal (created);
+        CREATE INDEX journal_sequence_number_idx ON journal (sequence_number);
+        """;
+
+    /// <summary>The raw ceiling: one connection inserting journal rows with a prepared statement, <paramref name="batch"/> rows
+    /// per transaction, in the closed loop's windows. An operation is one transaction.</summary>
+    private static async Task<Throughput> MeasureRawSqliteAsync(string dataFolder, int batch, BenchOptions options)
+    {
+        Report.Progress($"durable: raw Microsoft.Data.Sqlite loop, {batch} row(s) per transaction");
+        Directory.CreateDirectory(dataFolder);
+        var persistence = new BambooPersistenceOptions { Mode = BambooPersistenceMode.Sqlite, DataFolder = dataFolder };
+        BambooPersistence.PrepareSqlite(persistence.EffectiveConnectionString!);
+        await using var connection = new SqliteConnection(persistence.EffectiveConnectionString);
+        connection.Open();
+        await using (var setup = connection.CreateCommand())
+        {
+            setup.CommandText = BambooPersistence.SqlitePragmas(persistence) + JournalTable;
+            setup.ExecuteNonQuery();
+        }
+        await using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+                             "VALUES ($created, 0, $pid, $seq, $message, 'F1', 4711, $writer)";
+        var created = insert.Parameters.Add("$created", SqliteType.Integer);
+        var pid = insert.Parameters.Add("$pid", SqliteType.Text);
+        var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        insert.Parameters.AddWithValue("$message", new byte[90]);
+        insert.Parameters.AddWithValue("$writer", Guid.NewGuid().ToString("N"));
+        insert.Prepare();
+        long next = 0;
+        var result = await ClosedLoop.RunAsync(["raw"], 1, options.Warmup, options.Measure, _ =>
+        {
+            using var transaction = connection.BeginTransaction();
+            insert.Transaction = transaction;
+            for (var i = 0; i < batch; i++, next++)
+            {
+                // 1,000 sessions, each its own increasing sequence numbers.
+                created.Value = DateTime.UtcNow.Ticks;
+                pid.Value = $"bamboo-session-raw-{next % 1_000}";
+                seq.Value = next / 1_000 + 1;
+                insert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            return ValueTask.FromResult(true);
+        });
+        Report.Progress($"  {result.PerSecond * batch:N0} rows/s");
+        return result;
     }
 
     /// <summary>Runs <paramref name="body"/> for 0 … <paramref name="count"/>-1 with at most <paramref name="concurrency"/> at once.</summary>

@@ -43,8 +43,8 @@ public static class BenchSystems
         string extraHocon = "")
     {
         if (persistence.Mode == BambooPersistenceMode.Sqlite) BambooPersistence.PrepareSqlite(persistence.EffectiveConnectionString!);
-        var system = ActorSystem.Create(name, ConfigurationFactory.ParseString(extraHocon).WithFallback(BambooPersistence.ToHocon(persistence))
-            .WithFallback(Config(null)));
+        var system = ActorSystem.Create(name, BambooPersistence.Bootstrap(persistence,
+            ConfigurationFactory.ParseString(extraHocon).WithFallback(BambooPersistence.ToHocon(persistence)).WithFallback(Config(null))));
         var settings = BambooConfig.RunnerSettings(system);
         if (settings.Durable != (persistence.Mode != BambooPersistenceMode.None))
             throw new InvalidOperationException($"sessions of {name} are {(settings.Durable ? "" : "not ")}durable against {persistence.Mode}");

@@ -27,7 +27,7 @@ public sealed class ProjectionRestartSpecs : IDisposable
     private string ConnectionString =>
         new BambooPersistenceOptions { Mode = BambooPersistenceMode.Sqlite, DataFolder = _folder.Path }.EffectiveConnectionString!;
 
-    private (DurableSystem System, IHistoryStore Store) Start()
+    private (DurableSystem System, IHistoryStore Store) Start(bool wakeOrphans = false)
     {
         var system = DurableSystem.OnSqlite(_folder.Path, Hocon);
         var store = new RecordingStore(new SqlHistoryStore(HistoryStoreKind.Sqlite, ConnectionString, 100), _applied);
@@ -35,7 +35,7 @@ public sealed class ProjectionRestartSpecs : IDisposable
         {
             Store = HistoryStoreKind.Sqlite, ConnectionString = ConnectionString, ReadJournal = QueryPlugin, PollInterval = TimeSpan.FromMilliseconds(100),
         };
-        system.System.ActorOf(HistoryProjection.Props(store, settings, supervisor: null), "projection");
+        system.System.ActorOf(HistoryProjection.Props(store, settings, wakeOrphans ? system.Supervisor : null), "projection");
         return (system, store);
     }
 
@@ -77,9 +77,29 @@ public sealed class ProjectionRestartSpecs : IDisposable
         Assert.DoesNotContain(_applied.Skip(beforeRestart), change => change is HistoryChange.RunFinished);
     }
 
+    [Fact]
+    public async Task Should_end_a_run_the_last_process_left_running_once_it_has_caught_up_without_a_command_to_its_session()
+    {
+        string runId;
+        var (first, _) = Start();
+        await using (first)
+            runId = (await first.Ask<Reserved>(new Reserve("orphan", Deadline: TimeSpan.FromMilliseconds(300)))).RunId;
+        // The deadline passes while no process holds the session.
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+
+        var (second, store) = Start(wakeOrphans: true);
+        await using (second)
+        {
+            await AwaitAsync(store, "orphan", runId, RunStatus.Error);
+            Assert.Equal("lost on restart", (await store.GetRunAsync("orphan", runId, CancellationToken.None))!.Error);
+        }
+    }
+
     private static async Task AwaitAsync(IHistoryStore store, string sessionId, string runId, RunStatus status)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        // The tables may not exist yet (the projection creates them as it starts): creating them is idempotent.
+        await store.InitializeAsync(CancellationToken.None);
         while ((await store.GetRunAsync(sessionId, runId, CancellationToken.None))?.Status != status)
             await Task.Delay(20, timeout.Token);
     }

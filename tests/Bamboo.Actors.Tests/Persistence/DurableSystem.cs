@@ -32,7 +32,7 @@ public sealed class DurableSystem : IAsyncDisposable
             .WithFallback(BambooPersistence.ToHocon(persistence))
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
             .WithFallback(BambooConfig.Default);
-        var system = ActorSystem.Create("durable", config);
+        var system = ActorSystem.Create("durable", BambooPersistence.Bootstrap(persistence, config));
         return new DurableSystem(system, BambooConfig.RunnerSettings(system));
     }
 

@@ -130,6 +130,30 @@ public abstract class RestartSpecs
     }
 
 
+    [SkippableFact]
+    public async Task Should_replay_to_a_subscriber_without_a_cursor_after_a_restart_what_the_live_session_replayed()
+    {
+        RequireDatabase();
+        var session = S("replayed");
+        List<AgentEvent> live;
+        await using (var first = Start())
+        {
+            var run = await first.Ask<Reserved>(new Reserve(session));
+            await first.Ask<Published>(new Publish(session, run.RunId, new ToolStarted("search"), Acknowledge: true));
+            await first.Ask<Published>(new Publish(session, run.RunId, new TokenDelta("not critical"), Acknowledge: true));
+            await first.Ask<Finalized>(new Finalize(session, run.RunId, RunOutcome.Completed));
+            await using var subscriber = await SubscribeAsync(first, session, afterSequence: null);
+            live = subscriber.Take(3);
+        }
+
+        await using var second = Start();
+        await using var replayed = await SubscribeAsync(second, session, afterSequence: null);
+
+        // The critical events of the run, ending with its end: the same events, numbers and times as the live replay.
+        Assert.Equal([typeof(ExecutionStarted), typeof(ToolStarted), typeof(ExecutionFinished)], live.Select(e => e.GetType()));
+        Assert.Equal(live, replayed.Take(3));
+    }
+
     private static async Task<RunnerSnapshot> AwaitStatusAsync(DurableSystem system, string sessionId, Func<RunnerSnapshot, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -141,7 +165,7 @@ public abstract class RestartSpecs
         }
     }
 
-    private static async Task<EventCollector> SubscribeAsync(DurableSystem system, string sessionId, long afterSequence)
+    private static async Task<EventCollector> SubscribeAsync(DurableSystem system, string sessionId, long? afterSequence)
     {
         var collector = new EventCollector(system);
         await system.Ask<Subscribed>(new Subscribe(sessionId, collector.Ref, afterSequence));
