@@ -28,21 +28,25 @@ var targets = args.FirstOrDefault(a => a.StartsWith("--targets=", StringComparis
 var load = args.FirstOrDefault(a => a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)) is { } loadArg
     ? double.Parse(loadArg["--load=".Length..], System.Globalization.CultureInfo.InvariantCulture)
     : 0.5;
+double? rate = args.FirstOrDefault(a => a.StartsWith("--rate=", StringComparison.OrdinalIgnoreCase)) is { } rateArg
+    ? double.Parse(rateArg["--rate=".Length..], System.Globalization.CultureInfo.InvariantCulture)
+    : null;
 var drivers = args.FirstOrDefault(a => a.StartsWith("--drivers=", StringComparison.OrdinalIgnoreCase)) is { } driversArg
     ? int.Parse(driversArg["--drivers=".Length..], System.Globalization.CultureInfo.InvariantCulture)
     : 64;
 var positional = args.Where(a => !a.Equals("--quick", StringComparison.OrdinalIgnoreCase) &&
                                  !a.StartsWith("--targets=", StringComparison.OrdinalIgnoreCase) &&
                                  !a.StartsWith("--drivers=", StringComparison.OrdinalIgnoreCase) &&
-                                 !a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase)).ToArray();
+                                 !a.StartsWith("--load=", StringComparison.OrdinalIgnoreCase) &&
+                                 !a.StartsWith("--rate=", StringComparison.OrdinalIgnoreCase)).ToArray();
 if (positional.Length == 0 || (positional[0] != "all" && !scenarios.ContainsKey(positional[0])))
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5] [--drivers=64] [--minutes 10 for soak] [BenchmarkDotNet args for micro]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/Bamboo.Actors.Benchmarks -- <scenario> [--quick] [--targets=a,c,e] [--load=0.5 | --rate=10000] [--drivers=64] [--minutes 10 for soak] [BenchmarkDotNet args for micro]");
     Console.Error.WriteLine($"scenarios: {string.Join(", ", scenarios.Keys)}, all");
     return 2;
 }
 
-var options = new BenchOptions(quick) { Targets = targets, LatencyLoad = load, Drivers = drivers };
+var options = new BenchOptions(quick) { Targets = targets, LatencyLoad = load, LatencyRate = rate, Drivers = drivers };
 var selected = positional[0] == "all" ? scenarios.Keys.ToArray() : [positional[0]];
 var rest = positional.Skip(1).ToArray();
 var clock = Stopwatch.StartNew();

@@ -59,7 +59,10 @@ public static class BambooConfig
     /// </summary>
     public static RunnerSettings RunnerSettings(ActorSystem system)
     {
-        return FromConfig(system.Settings.Config.GetConfig("bamboo.runners"));
+        return FromConfig(system.Settings.Config.GetConfig("bamboo.runners")) with
+        {
+            SessionMailbox = Runners.SessionMailbox.For(system) is not null,
+        };
     }
 
     /// <summary>Runner settings from a <c>bamboo.runners</c> section; missing keys take the embedded defaults.</summary>

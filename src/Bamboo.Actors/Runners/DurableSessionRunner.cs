@@ -102,6 +102,8 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
             case SessionRunner.Stop:
                 Context.Stop(Self);
                 break;
+            case RunnerShell.ForgetSender:
+                break;
             case SaveSnapshotSuccess saved:
                 ForgetBefore(saved.Metadata.SequenceNr);
                 break;

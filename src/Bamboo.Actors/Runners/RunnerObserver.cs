@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Event;
 using Bamboo.Actors.Diagnostics;
 using Bamboo.Actors.Events;
@@ -12,9 +13,15 @@ namespace Bamboo.Actors.Runners;
 /// recovery) until it finishes or the incarnation stops (hand-off, passivation, node shutdown), so the gauge summed over
 /// the nodes is the number of runs running.
 /// </summary>
-internal sealed class RunnerObserver(ILoggingAdapter log, string sessionId)
+internal sealed class RunnerObserver(IActorContext context, string sessionId)
 {
     private string? _countedRunId;
+    private ILoggingAdapter? _log; // created on the first line written: most runners never write one
+
+    /// <summary>Whether run starts and finishes are logged (the same test the logger makes, without creating it).</summary>
+    private bool InfoEnabled => context.System.EventStream.LogLevel <= LogLevel.InfoLevel;
+
+    private ILoggingAdapter Log => _log ??= context.GetLogger();
 
     /// <summary>The runner is in memory.</summary>
     public void Started() => BambooMetrics.SessionsLive.Add(1);
@@ -47,14 +54,17 @@ internal sealed class RunnerObserver(ILoggingAdapter log, string sessionId)
             case ExecutionStarted:
                 BambooMetrics.RunsStarted.Add(1);
                 Count(evt.RunId);
-                log.Info("Run {RunId} started in session {SessionId}", evt.RunId, sessionId);
+                if (InfoEnabled) Log.Info("Run {RunId} started in session {SessionId}", evt.RunId, sessionId);
                 break;
             case ExecutionFinished finished:
                 BambooMetrics.RunFinished(finished.Status);
                 // A queued run withdrawn before it started finishes too, but was never counted.
                 if (evt.RunId == _countedRunId) Uncount();
-                log.Info("Run {RunId} finished in session {SessionId} with status {Status} {Error}",
-                    evt.RunId, sessionId, finished.Status, finished.Error ?? "");
+                if (InfoEnabled)
+                {
+                    Log.Info("Run {RunId} finished in session {SessionId} with status {Status} {Error}",
+                        evt.RunId, sessionId, finished.Status, finished.Error ?? "");
+                }
                 break;
         }
     }

@@ -80,6 +80,13 @@ public sealed record RunnerSettings
     /// </summary>
     public string? ShardLease { get; init; }
 
+    /// <summary>
+    /// In-memory runners use <see cref="Runners.SessionMailbox"/>, a queue that costs a few dozen bytes while the session is
+    /// idle instead of Akka's default of about 1 KB. Set by <see cref="Configuration.BambooConfig.RunnerSettings"/> when the
+    /// system's configuration registers the mailbox (the library's defaults do); not a HOCON setting.
+    /// </summary>
+    public bool SessionMailbox { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public RunnerSettings Validate()
     {

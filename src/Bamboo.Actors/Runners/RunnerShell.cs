@@ -23,7 +23,7 @@ internal sealed class RunnerShell
         _context = context;
         _settings = settings;
         _timers = new RunnerTimers(context, settings.IdleTimeout);
-        _observer = new RunnerObserver(context.GetLogger(), state.SessionId);
+        _observer = new RunnerObserver(context, state.SessionId);
         State = state;
         Passivation = new RunnerPassivation(context, settings, state, _timers);
     }
@@ -74,7 +74,29 @@ internal sealed class RunnerShell
         }
         if (decision.Reply is { } reply) Sender.Tell(reply);
         foreach (var effect in decision.Effects) Apply(effect);
-        if (State.IsIdle) _timers.EnsureIdleCheck();
+        var idle = State.IsIdle;
+        if (idle)
+        {
+            _timers.EnsureIdleCheck();
+            // Akka's cell keeps the sender of the last message it handled (the finalizing lease actor, or an Ask's
+            // temporary actor with its task and reply) for as long as no other message arrives: for an idle session,
+            // its whole idle life. A message of its own without a sender, once per change to idle, lets that go.
+            if (!_idle) _context.Self.Tell(ForgetSender.Instance, ActorRefs.NoSender);
+        }
+        _idle = idle;
+    }
+
+    private bool _idle;
+
+    /// <summary>Sent by a runner to itself when its session becomes idle, so the cell no longer holds the sender of the
+    /// message that made it idle; the runner handles it by doing nothing.</summary>
+    internal sealed class ForgetSender : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static ForgetSender Instance { get; } = new();
+
+        private ForgetSender()
+        {
+        }
     }
 
     public void Started()

@@ -21,45 +21,33 @@ public sealed partial class RunnerState<TRef>
         switch (fact)
         {
             case RunnerFact<TRef>.RunStarted started:
-                _queue.RemoveAll(queued => queued.RunId == started.RunId);
-                ForgetRun();
-                Status = RunStatus.Running;
-                RunId = started.RunId;
-                Request = started.Request;
-                StartedAt = started.StartedAt;
-                Executor = started.Executor;
-                DeadlineAt = started.DeadlineAt;
-                _log.RunStarted(started.StartedAt);
-                Remember(started.RunId, started.Request, queuePosition: 0);
-                derived = Stamp(new ExecutionStarted(), started.RunId, started.Sequence, started.StartedAt);
+                derived = StartedRun(started.RunId, started.StartedAt, started.DeadlineAt, started.Executor, started.Request, started.Sequence);
                 break;
             case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId && Status == RunStatus.Running:
                 CancelRequested = true;
                 CancelReason = cancel.Reason;
                 CancelledBy = cancel.By;
-                derived = Stamp(new RunCancelling(cancel.Reason), cancel.RunId, cancel.Sequence, cancel.At);
+                derived = cancel.Sequence <= 0 ? null
+                    : new RunCancelling(cancel.Reason) { SessionId = SessionId, RunId = cancel.RunId, Sequence = cancel.Sequence, Timestamp = cancel.At };
                 break;
             case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId && Status == RunStatus.Running:
-                Status = ended.Status;
-                Error = ended.Error;
-                Output = ended.Output;
-                CompletedAt = ended.CompletedAt;
-                Executor = null;
-                RoundCount = ended.RoundCount;
-                LastToolName = ended.LastToolName;
-                LastToolPhase = ended.LastToolPhase;
-                _log.Touch(ended.CompletedAt);
-                derived = Stamp(new ExecutionFinished(ended.Status, ended.Error), ended.RunId, ended.Sequence, ended.CompletedAt);
+                derived = EndedRun(ended.RunId, ended.Status, ended.Error, ended.CompletedAt, ended.RoundCount, ended.LastToolName,
+                    ended.LastToolPhase, ended.Output, ended.Sequence);
                 break;
             case RunnerFact<TRef>.RunEnqueued enqueued:
-                _queue.Add(enqueued);
-                Remember(enqueued.RunId, enqueued.Request, _queue.Count);
+                (_queue ??= []).Add(enqueued);
+                Remember(enqueued.RunId, enqueued.Request, QueueLength);
                 if (enqueued.Request is { } request)
-                    derived = Stamp(new RunQueued(_queue.Count), enqueued.RunId, enqueued.Sequence, request.CreatedAt);
+                    derived = enqueued.Sequence <= 0 ? null
+                        : new RunQueued(QueueLength) { SessionId = SessionId, RunId = enqueued.RunId, Sequence = enqueued.Sequence, Timestamp = request.CreatedAt };
                 break;
             case RunnerFact<TRef>.QueuedRunWithdrawn withdrawn:
-                _queue.RemoveAll(queued => queued.RunId == withdrawn.RunId);
-                derived = Stamp(new ExecutionFinished(withdrawn.Status, withdrawn.Error), withdrawn.RunId, withdrawn.Sequence, withdrawn.At);
+                _queue?.RemoveAll(queued => queued.RunId == withdrawn.RunId);
+                derived = withdrawn.Sequence <= 0 ? null
+                    : new ExecutionFinished(withdrawn.Status, withdrawn.Error)
+                    {
+                        SessionId = SessionId, RunId = withdrawn.RunId, Sequence = withdrawn.Sequence, Timestamp = withdrawn.At,
+                    };
                 break;
             case RunnerFact<TRef>.SequencesReserved reserved:
                 _log.Reserve(reserved.UpTo);
@@ -72,6 +60,12 @@ public sealed partial class RunnerState<TRef>
                 Purge();
                 break;
         }
+        return Retain(derived);
+    }
+
+    /// <summary>Retains a lifecycle event a fact's change derived, for replay.</summary>
+    private AgentEvent? Retain(AgentEvent? derived)
+    {
         if (derived is not null) _log.Add(derived);
         return derived;
     }
@@ -118,13 +112,48 @@ public sealed partial class RunnerState<TRef>
         _log.Add(stamped);
     }
 
-    /// <summary>A lifecycle event as the runner publishes it; null for a fact written before facts carried sequences.</summary>
-    private AgentEvent? Stamp(AgentEvent evt, string runId, long sequence, DateTimeOffset at) =>
-        sequence <= 0 ? null : evt with { SessionId = SessionId, RunId = runId, Sequence = sequence, Timestamp = at };
+    /// <summary>
+    /// Run <paramref name="runId"/> starts (the change of a <see cref="RunnerFact{TRef}.RunStarted"/>, applied without the
+    /// fact when none is recorded); returns its <see cref="ExecutionStarted"/>, null for a fact written before facts carried
+    /// sequences. Lifecycle events are created stamped, never created and copied.
+    /// </summary>
+    private ExecutionStarted? StartedRun(string runId, DateTimeOffset startedAt, DateTimeOffset deadlineAt, TRef? executor, RunRequest? request,
+        long sequence)
+    {
+        if (_queue is { Count: > 0 } queue) queue.RemoveAll(queued => queued.RunId == runId);
+        ForgetRun();
+        Status = RunStatus.Running;
+        RunId = runId;
+        Request = request;
+        StartedAt = startedAt;
+        Executor = executor;
+        DeadlineAt = deadlineAt;
+        _log.RunStarted(startedAt);
+        Remember(runId, request, queuePosition: 0);
+        return sequence <= 0 ? null : new ExecutionStarted { SessionId = SessionId, RunId = runId, Sequence = sequence, Timestamp = startedAt };
+    }
+
+    /// <summary>The active run ends (the change of a <see cref="RunnerFact{TRef}.RunEnded"/>, applied without the fact when
+    /// none is recorded); returns its <see cref="ExecutionFinished"/>, null for a fact written before facts carried sequences.</summary>
+    private ExecutionFinished? EndedRun(string runId, RunStatus status, string? error, DateTimeOffset completedAt, int roundCount,
+        string? lastToolName, ToolPhase? lastToolPhase, string? output, long sequence)
+    {
+        Status = status;
+        Error = error;
+        Output = output;
+        CompletedAt = completedAt;
+        Executor = null;
+        RoundCount = roundCount;
+        LastToolName = lastToolName;
+        LastToolPhase = lastToolPhase;
+        _log.Touch(completedAt);
+        return sequence <= 0 ? null
+            : new ExecutionFinished(status, error) { SessionId = SessionId, RunId = runId, Sequence = sequence, Timestamp = completedAt };
+    }
 
     /// <summary>The durable state, for a persistence snapshot.</summary>
     public DurableRunnerState<TRef> ToDurable() => new(Status, RunId, StartedAt, CompletedAt, Error, CancelRequested, Executor,
-        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue.ToArray())
+        DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue?.ToArray() ?? [])
     {
         Request = Request,
         Output = Output,
@@ -156,8 +185,7 @@ public sealed partial class RunnerState<TRef>
         LastToolPhase = durable.LastToolPhase;
         _log.Reserve(durable.ReservedSequence);
         _log.Restore(durable.Events, durable.LastBudget, durable.LastSequence);
-        _queue.Clear();
-        _queue.AddRange(durable.Queue);
+        _queue = durable.Queue.Count > 0 ? [.. durable.Queue] : null;
         _starts = null;
         foreach (var start in durable.Starts) (_starts ??= [])[start.Key] = start;
     }
@@ -171,7 +199,7 @@ public sealed partial class RunnerState<TRef>
     public RunnerDecision<TRef> Recovered(DateTimeOffset now)
     {
         _log.ResumeAboveReserved();
-        foreach (var queued in _queue)
+        foreach (var queued in (IEnumerable<RunnerFact<TRef>.RunEnqueued>?)_queue ?? [])
         {
             if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
         }

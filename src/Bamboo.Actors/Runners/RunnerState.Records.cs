@@ -22,8 +22,8 @@ public sealed partial class RunnerState<TRef>
                 Error, request.OnConflict, request.Agent, request.Input, Output, RoundCount, LastToolName, LastSequence,
                 CancelRequested, CancelReason, CancelledBy, QueuePosition: null));
         }
-        var index = _queue.FindIndex(q => q.RunId == runId);
-        if (index >= 0 && _queue[index].Request is { } queued)
+        var index = _queue?.FindIndex(q => q.RunId == runId) ?? -1;
+        if (index >= 0 && _queue![index].Request is { } queued)
         {
             return Decide(new RunRecord(SessionId, runId, RunStatus.Pending, queued.CreatedAt, null, null, null, queued.OnConflict,
                 queued.Agent, queued.Input, null, 0, null, LastSequence, false, null, null, QueuePosition: index + 1));

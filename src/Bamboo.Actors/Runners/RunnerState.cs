@@ -23,14 +23,15 @@ public sealed partial class RunnerState<TRef> where TRef : class
 {
     private readonly RunnerSettings _settings;
     private readonly Func<string> _newRunId;
-    private readonly List<RunnerFact<TRef>.RunEnqueued> _queue = [];
+    private List<RunnerFact<TRef>.RunEnqueued>? _queue; // created by the first queued run: most sessions never queue one
     private readonly bool _durable;
     private readonly bool _recordsFacts;
     private readonly EventLog _log;
     private HashSet<TRef>? _subscribers; // most sessions never have one
     private List<TRef>? _drainWaiters; // only while the node shuts down
     private List<AgentEvent>? _unrecorded; // durable: executors' events published but not yet in a fact
-    private List<RunnerEffect<TRef>>? _effects;
+    private RunnerEffect<TRef>? _effect; // a decision's only effect (most have one), without a list
+    private List<RunnerEffect<TRef>>? _effects; // a decision's effects once it has a second
     private List<RunnerFact<TRef>>? _facts;
     private bool _executorRecovered;
     private DateTimeOffset _lastHeartbeatAt;
@@ -120,10 +121,10 @@ public sealed partial class RunnerState<TRef> where TRef : class
     public long LastSequence => _log.LastSequence;
 
     /// <summary>Runs waiting under <see cref="ConflictPolicy.Enqueue"/>, oldest first.</summary>
-    public int QueueLength => _queue.Count;
+    public int QueueLength => _queue?.Count ?? 0;
 
     /// <summary>Run ids waiting, oldest first.</summary>
-    public IEnumerable<string> QueuedRunIds => _queue.Select(q => q.RunId);
+    public IEnumerable<string> QueuedRunIds => _queue?.Select(q => q.RunId) ?? [];
 
     /// <summary>Actors that receive the session's events as they are published.</summary>
     public int SubscriberCount => _subscribers?.Count ?? 0;
@@ -132,7 +133,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     internal HashSet<TRef>? Subscribers => _subscribers;
 
     /// <summary>An active or queued run: the session has work in progress (what a shutdown drain waits for).</summary>
-    public bool HasRuns => Status == RunStatus.Running || _queue.Count > 0;
+    public bool HasRuns => Status == RunStatus.Running || QueueLength > 0;
 
     /// <summary>No run, nothing queued, no subscriber: nothing would be lost if the session left memory now.</summary>
     public bool IsIdle => !HasRuns && SubscriberCount == 0;
@@ -171,13 +172,13 @@ public sealed partial class RunnerState<TRef> where TRef : class
                 return Decide(StartRun(_newRunId(), executor, reserver: null, deadline, request, now));
 
             case ConflictPolicy.Enqueue:
-                if (_queue.Count >= _settings.MaxQueueLength)
+                if (QueueLength >= _settings.MaxQueueLength)
                     return Decide(new Rejected(SessionId, "queue_full"));
                 var runId = _newRunId();
                 if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
                 var sequence = NextSequence();
                 Emit(Record(new RunnerFact<TRef>.RunEnqueued(runId, executor, reserver, deadline, request, sequence)));
-                return Decide(new Queued(SessionId, runId, _queue.Count));
+                return Decide(new Queued(SessionId, runId, QueueLength));
 
             default:
                 return Decide(new AlreadyRunning(SessionId, RunId!));
@@ -213,7 +214,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
             return Decide(new CancelRequested(SessionId, RunId!));
         }
 
-        var index = _queue.FindIndex(q => q.RunId == runId);
+        var index = _queue?.FindIndex(q => q.RunId == runId) ?? -1;
         if (index < 0)
             return Decide(new StaleRun(SessionId, runId, RunId));
 
@@ -290,9 +291,9 @@ public sealed partial class RunnerState<TRef> where TRef : class
     {
         const string lost = "executor lost";
         _subscribers?.Remove(executor);
-        for (var i = _queue.Count - 1; i >= 0; i--)
+        for (var i = QueueLength - 1; i >= 0; i--)
         {
-            if (Equals(_queue[i].Executor, executor))
+            if (Equals(_queue![i].Executor, executor))
                 Withdraw(i, RunStatus.Error, lost, lost, now);
         }
         // An executor recovered from the journal that dies before it is heard from again did not survive the restart.
@@ -330,7 +331,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     public RunnerDecision<TRef> Drain(string reason, TRef? waiter, DateTimeOffset now)
     {
         if (waiter is not null) (_drainWaiters ??= []).Add(waiter);
-        for (var i = _queue.Count - 1; i >= 0; i--)
+        for (var i = QueueLength - 1; i >= 0; i--)
             Withdraw(i, RunStatus.Cancelled, null, reason, now);
         if (Status == RunStatus.Running) RequestCancel(reason, CancelSources.Shutdown, now);
         return Decide(null);
@@ -368,7 +369,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     public RunnerDecision<TRef> Abandon(string reason, DateTimeOffset now, TRef? waiter = null)
     {
         if (waiter is not null) (_drainWaiters ??= []).Add(waiter);
-        for (var i = _queue.Count - 1; i >= 0; i--)
+        for (var i = QueueLength - 1; i >= 0; i--)
             Withdraw(i, RunStatus.Error, reason, reason, now);
         if (Status == RunStatus.Running)
         {
@@ -389,14 +390,16 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// <summary>The session's diagnostics.</summary>
     public RunnerSnapshot Snapshot() => new(
         SessionId, Status, RunId, StartedAt, CompletedAt, Error, LastEventAt, RoundCount, LastToolName, LastToolPhase,
-        CancelRequested, _queue.Count, SubscriberCount, LastSequence, Status == RunStatus.Running ? DeadlineAt : null);
+        CancelRequested, QueueLength, SubscriberCount, LastSequence, Status == RunStatus.Running ? DeadlineAt : null);
 
     private Reserved StartRun(string runId, TRef? executor, TRef? reserver, TimeSpan? deadline, RunRequest request, DateTimeOffset now)
     {
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Watch(executor));
         var limit = deadline ?? _settings.DefaultDeadline;
         var sequence = NextSequence();
-        var started = Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence));
+        // A state that records no facts applies the change directly: memory mode builds no fact it would throw away.
+        var started = _recordsFacts ? Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence))
+            : Retain(StartedRun(runId, now, now + limit, executor, request, sequence));
         _lastHeartbeatAt = now;
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));
         if (request.HeartbeatTimeout is { } heartbeat) Add(new RunnerEffect<TRef>.ScheduleHeartbeatCheck(runId, heartbeat));
@@ -418,19 +421,21 @@ public sealed partial class RunnerState<TRef> where TRef : class
     {
         var executor = Executor;
         var sequence = NextSequence();
-        var finished = Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
+        var finished = _recordsFacts
+            ? Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence))
+            : Retain(EndedRun(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
         Add(CancelTimersEffect);
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
         Emit(finished);
 
-        if (!startNext || _queue.Count == 0) return;
-        var next = _queue[0];
+        if (!startNext || QueueLength == 0) return;
+        var next = _queue![0];
         StartRun(next.RunId, next.Executor, next.Reserver, next.Deadline, next.Request ?? new RunRequest(now, ConflictPolicy.Enqueue), now);
     }
 
     private void Withdraw(int index, RunStatus status, string? error, string reason, DateTimeOffset now)
     {
-        var queued = _queue[index];
+        var queued = _queue![index];
         var sequence = NextSequence();
         var finished = Record(new RunnerFact<TRef>.QueuedRunWithdrawn(queued.RunId, status, error, sequence, now));
         if (queued.Executor is not null && !IsWatched(queued.Executor)) Add(new RunnerEffect<TRef>.Unwatch(queued.Executor));
@@ -462,6 +467,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
     public bool IsExecutor(TRef executor)
     {
         if (Status == RunStatus.Running && Equals(Executor, executor)) return true;
+        if (_queue is null) return false;
         foreach (var queued in _queue)
         {
             if (Equals(queued.Executor, executor)) return true;
@@ -469,7 +475,16 @@ public sealed partial class RunnerState<TRef> where TRef : class
         return false;
     }
 
-    private void Add(RunnerEffect<TRef> effect) => (_effects ??= []).Add(effect);
+    private void Add(RunnerEffect<TRef> effect)
+    {
+        if (_effects is not null) _effects.Add(effect);
+        else if (_effect is null) _effect = effect;
+        else
+        {
+            _effects = [_effect, effect];
+            _effect = null;
+        }
+    }
 
     private RunnerDecision<TRef> Decide(IRunnerReply? reply)
     {
@@ -478,8 +493,11 @@ public sealed partial class RunnerState<TRef> where TRef : class
             foreach (var waiter in _drainWaiters) Add(new RunnerEffect<TRef>.Drained(waiter));
             _drainWaiters = null;
         }
-        var effects = (IReadOnlyList<RunnerEffect<TRef>>?)_effects ?? [];
+        IReadOnlyList<RunnerEffect<TRef>> effects = _effects is not null ? _effects
+            : _effect is { } only ? new[] { only }
+            : Array.Empty<RunnerEffect<TRef>>();
         var facts = (IReadOnlyList<RunnerFact<TRef>>?)_facts ?? [];
+        _effect = null;
         _effects = null;
         _facts = null;
         return new RunnerDecision<TRef>(reply, effects, facts);

@@ -27,8 +27,22 @@ public sealed class SessionRunner : UntypedActor
     }
 
     /// <summary>Props for the in-memory runner of <paramref name="sessionId"/>.</summary>
-    public static Props Props(string sessionId, RunnerSettings settings, SequenceFloor floor) =>
-        Akka.Actor.Props.Create(() => new SessionRunner(sessionId, settings, floor));
+    public static Props Props(string sessionId, RunnerSettings settings, SequenceFloor floor)
+    {
+        // A producer rather than Props.Create(() => …): no expression tree evaluated per session, and the props every live
+        // runner keeps hold its three arguments in one small object instead of an argument array.
+        var props = Akka.Actor.Props.CreateBy(new Producer(sessionId, settings, floor));
+        return settings.SessionMailbox ? new OnSessionMailbox(props) : props;
+    }
+
+    /// <summary>Props naming <see cref="Runners.SessionMailbox"/> through one shared deployment: <c>Props.WithDeploy</c>
+    /// would merge a new one into every session's props.</summary>
+    private sealed class OnSessionMailbox : Props
+    {
+        private static readonly Deploy SessionMailboxDeploy = Deploy.None.WithMailbox(Runners.SessionMailbox.ConfigPath);
+
+        public OnSessionMailbox(Props props) : base(props) => Deploy = SessionMailboxDeploy;
+    }
 
     /// <summary>
     /// Props for the entity <paramref name="entityId"/> (see <see cref="SessionIds.ToEntityId"/>): the durable runner when
@@ -50,6 +64,8 @@ public sealed class SessionRunner : UntypedActor
                 break;
             case RunnerTimers.IdleCheck:
                 if (_shell.Passivation.IdleCheckFired(busy: false)) Become(Passivating);
+                break;
+            case RunnerShell.ForgetSender:
                 break;
             default:
                 if (_shell.Decide(message) is { } decision) _shell.Apply(decision);
@@ -95,6 +111,17 @@ public sealed class SessionRunner : UntypedActor
     {
         _shell.Stopped(abandon: true, _stopReason);
         _floor.Raise(_shell.State.LastSequence);
+    }
+
+    private sealed class Producer(string sessionId, RunnerSettings settings, SequenceFloor floor) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(SessionRunner);
+
+        public ActorBase Produce() => new SessionRunner(sessionId, settings, floor);
+
+        public void Release(ActorBase actor)
+        {
+        }
     }
 
     /// <summary>The message that stops a session runner (passivation and shard hand-off).</summary>

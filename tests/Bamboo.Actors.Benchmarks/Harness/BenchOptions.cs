@@ -11,6 +11,11 @@ public sealed record BenchOptions(bool Quick)
     /// <c>--load=0.25</c>).</summary>
     public double LatencyLoad { get; init; } = 0.5;
 
+    /// <summary>Offered load of the latency scenario in cycles/s, instead of a fraction of the measured maximum (from
+    /// <c>--rate=10000</c>): the same load for every run, for comparing runtime settings on a machine whose share of the
+    /// cores changes from run to run.</summary>
+    public double? LatencyRate { get; init; }
+
     /// <summary>Whether implementation <paramref name="key"/> is selected.</summary>
     public bool Runs(string key) => Targets.Count == 0 || Targets.Contains(key);
 

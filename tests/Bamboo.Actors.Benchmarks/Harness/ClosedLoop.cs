@@ -14,9 +14,14 @@ namespace Bamboo.Actors.Benchmarks.Harness;
 /// as a percentage of all cores; NaN where <c>/proc/stat</c> is not available.</param>
 /// <param name="Errors">Operations that threw (e.g. a request timeout) over the whole run, warm-up included.</param>
 /// <param name="FirstError">The first of those, as "type: message".</param>
+/// <param name="EntryMessages">Messages the runner supervisor and the session shard region handled during the window
+/// (see <see cref="CountingMailbox"/>).</param>
 public sealed record Throughput(long Operations, TimeSpan Elapsed, long Failures, double CpuPercent, long AllocatedBytes, int Gen0, int Gen2,
-    double MachineCpuPercent = double.NaN, long Errors = 0, string? FirstError = null)
+    double MachineCpuPercent = double.NaN, long Errors = 0, string? FirstError = null, long EntryMessages = 0)
 {
+    /// <summary>Messages through the supervisor and the shard region per operation.</summary>
+    public double EntryMessagesPerOperation => Operations == 0 ? double.NaN : (double)EntryMessages / Operations;
+
     /// <summary>What threw, in one line ("N operation(s) threw … (first: …)"); null when nothing did.</summary>
     public string? ErrorSummary => Errors == 0 ? null
         : $"{Errors:N0} operation(s) threw during the run, warm-up included (first: {FirstError})";
@@ -105,7 +110,7 @@ public static class ClosedLoop
     }
 
     private sealed record Sample(long Completed, long Failed, long Timestamp, TimeSpan Cpu, long Allocated, int Gen0, int Gen2,
-        (long Busy, long Total)? Machine)
+        (long Busy, long Total)? Machine, long Entry)
     {
         public static Sample Take(PaddedCounter[] completed, long[] failed) => new(
             completed.Sum(c => Volatile.Read(ref c.Value)),
@@ -115,7 +120,8 @@ public static class ClosedLoop
             GC.GetTotalAllocatedBytes(precise: false),
             GC.CollectionCount(0),
             GC.CollectionCount(2),
-            MachineCpu.Read());
+            MachineCpu.Read(),
+            CountingMailbox.Entry);
 
         public Throughput Since(Sample start)
         {
@@ -125,7 +131,7 @@ public static class ClosedLoop
                 ? 100.0 * (to.Busy - from.Busy) / (to.Total - from.Total)
                 : double.NaN;
             return new Throughput(Completed - start.Completed, elapsed, Failed - start.Failed, cpu,
-                Allocated - start.Allocated, Gen0 - start.Gen0, Gen2 - start.Gen2, machine);
+                Allocated - start.Allocated, Gen0 - start.Gen0, Gen2 - start.Gen2, machine, EntryMessages: Entry - start.Entry);
         }
     }
 }

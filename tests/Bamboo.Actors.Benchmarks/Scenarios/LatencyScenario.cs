@@ -12,7 +12,9 @@ public static class LatencyScenario
     /// <summary>Measures each target's maximum, then its latency at half of it.</summary>
     public static async Task RunAsync(BenchOptions options)
     {
-        Report.Heading($"Scenario 2 — reserve round-trip latency at {options.LatencyLoad:P0} of measured max throughput (open loop, HdrHistogram)", options);
+        Report.Heading(options.LatencyRate is { } fixedRate
+            ? $"Scenario 2 — reserve round-trip latency at a fixed {fixedRate:N0} cycles/s (open loop, HdrHistogram)"
+            : $"Scenario 2 — reserve round-trip latency at {options.LatencyLoad:P0} of measured max throughput (open loop, HdrHistogram)", options);
         var keys = BenchEvents.SessionIds(options.Sessions);
         // (e), the raw ceiling, answers a constant: it has no reservation whose latency would mean anything.
         var targets = LifecycleScenario.Implementations(options, keys).Where(t => t.Key != "e");
@@ -56,7 +58,7 @@ public static class LatencyScenario
         var max = await ClosedLoop.RunAsync(keys, options.Drivers, options.Warmup, options.Measure / 2,
             key => target.CycleAsync(key));
         if (Report.Errors($"latency {target.Name} (max)", max, comparison) is { } maxError) errors.Add(maxError);
-        var rate = max.PerSecond * options.LatencyLoad;
+        var rate = options.LatencyRate ?? max.PerSecond * options.LatencyLoad;
         Report.Progress($"latency: {target.Name} at {rate:N0}/s");
         var pause = GC.GetTotalPauseDuration();
         var collections = GC.CollectionCount(0);

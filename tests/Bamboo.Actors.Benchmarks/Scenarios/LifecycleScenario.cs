@@ -16,7 +16,7 @@ public static class LifecycleScenario
         var keys = BenchEvents.SessionIds(options.Sessions);
         var targets = Implementations(options, keys);
 
-        var table = new MarkdownTable("implementation", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle", "gen0 GCs", "gen2 GCs");
+        var table = new MarkdownTable("implementation", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle", "gen0 GCs", "gen2 GCs", "supervisor msgs/cycle");
         var rates = new Dictionary<string, double>();
         var cpu = new Dictionary<string, double>();
         var errors = new List<string>();
@@ -27,7 +27,8 @@ public static class LifecycleScenario
                 var (name, result) = await MeasureAsync(create, keys, options, comparison: Report.IsComparison(key));
                 rates[key] = result.PerSecond;
                 cpu[key] = result.CpuMicrosPerOperation;
-                table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation, result.Gen0, result.Gen2);
+                table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation, result.Gen0, result.Gen2,
+                    Report.IsComparison(key) ? "" : result.EntryMessagesPerOperation);
                 if (result.ErrorSummary is { } summary) errors.Add($"({key}): {summary}");
             }
             catch (Exception exception)
@@ -50,6 +51,8 @@ public static class LifecycleScenario
                     $"{ClosedLoop.Windows} windows per implementation; each row is the median window.");
         Report.Note("Ratios 'by CPU µs/cycle' compare the CPU time one cycle costs (x/y = CPU(y)/CPU(x)): on a machine shared with " +
                     "other work they are the steadier reading, since a rate also drops whenever another process holds the cores.");
+        Report.Note("supervisor msgs/cycle: messages the one RunnerSupervisor actor took out of its mailbox per cycle over the window " +
+                    "(counted by the benchmark systems' default mailbox, see CountingMailbox), replies to it and its own messages included.");
         Report.Note("CPU, allocation and GC counts are process-wide over the window (drivers, GC and runtime included). " +
                     "CPU µs/cycle is the steadier figure on a shared machine: the rate also falls when other processes take the cores.");
     }

@@ -20,9 +20,10 @@ public static class ShardedScenario
             "(a) RunnerSupervisor → shard region (1-node cluster, hosted)", await BenchSystems.StartHostedAsync("bench-sharded", sharded: true),
             options.AskTimeout), keys, options);
 
-        var table = new MarkdownTable("topology", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle");
+        var table = new MarkdownTable("topology", "cycles/s", "failed", "CPU % (all cores)", "CPU µs/cycle", "alloc B/cycle", "supervisor + region msgs/cycle");
         foreach (var (name, result) in new[] { local, sharded })
-            table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation);
+            table.Row(name, result.PerSecond, result.Failures, result.CpuPercent, result.CpuMicrosPerOperation, result.BytesPerOperation,
+                result.EntryMessagesPerOperation);
         Report.Table(table);
         var ratio = sharded.Result.PerSecond / local.Result.PerSecond;
         var byCpu = local.Result.CpuMicrosPerOperation / sharded.Result.CpuMicrosPerOperation;
@@ -31,6 +32,8 @@ public static class ShardedScenario
         Report.Note("Both systems are built by the product's hosting: AddAkka + WithBambooRunners(o => { o.Sharded = …; " +
                     "o.Persistence.Mode = None }), and for the cluster WithBambooCluster (127.0.0.1, free port, joined to itself; the " +
                     "library's cluster defaults). Sessions are in memory in both (durable = off, checked), so like is compared with like.");
+        Report.Note("supervisor + region msgs/cycle: messages the RunnerSupervisor and the session shard region (the two actors " +
+                    "a node has one of) took out of their mailboxes per cycle over the window (see CountingMailbox).");
         Report.Note("The cluster is one node on loopback: messages stay in process (no serialization); the shard region, " +
                     "shard and entity hops are what is measured. Entities are the same SessionRunner, routed by SessionMessageExtractor.");
     }

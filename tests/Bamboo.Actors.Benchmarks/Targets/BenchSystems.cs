@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Hosting;
+using Bamboo.Actors.Benchmarks.Harness;
 using Bamboo.Actors.Configuration;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Protocol;
@@ -17,7 +18,8 @@ namespace Bamboo.Actors.Benchmarks.Targets;
 /// info level), the library's HOCON defaults, optional idle timeout override.</summary>
 public static class BenchSystems
 {
-    private const string Quiet = """
+    private const string Quiet = $"""
+        {CountingMailbox.Hocon}
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.log-dead-letters = off

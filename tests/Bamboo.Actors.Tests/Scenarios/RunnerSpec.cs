@@ -19,6 +19,7 @@ public abstract class RunnerSpec : Akka.TestKit.Xunit2.TestKit
         akka.actor.debug.unhandled = on
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        bamboo.session-mailbox.mailbox-type = "Bamboo.Actors.Runners.SessionMailbox, Bamboo.Actors"
         """);
 
     protected RunnerSpec(ITestOutputHelper output, RunnerSettings? settings = null) : this(output, settings, null)
@@ -30,12 +31,15 @@ public abstract class RunnerSpec : Akka.TestKit.Xunit2.TestKit
         : base(config is null ? TestConfig : config.WithFallback(TestConfig), output: output)
     {
         // Durable is virtual: a subclass runs the same scenarios with event-sourced sessions.
-        Settings = (settings ?? RunnerSettings.Default) with { Durable = Durable };
+        Settings = (settings ?? RunnerSettings.Default) with { Durable = Durable, SessionMailbox = SessionMailbox };
         Supervisor = Sys.ActorOf(RunnerSupervisor.Props(Settings), "runners");
     }
 
     /// <summary>Whether sessions are event-sourced (<see cref="DurableSessionRunner"/>, in-memory journal).</summary>
     protected virtual bool Durable => false;
+
+    /// <summary>Whether in-memory runners use <see cref="Runners.SessionMailbox"/> (as hosted ones do) instead of Akka's default.</summary>
+    protected virtual bool SessionMailbox => false;
 
     protected RunnerSettings Settings { get; }
 
