@@ -173,8 +173,10 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 _factsSinceSnapshot = 0;
                 SaveSnapshot(_shell.State.ToDurable());
             }
-            if (_stopWhenWritten) LeaveWithWaitingCommands();
-            else Stash.UnstashAll();
+            if (!_stopWhenWritten) Stash.UnstashAll();
+            // Told to stop meanwhile: events of a batch still waiting for its timer are recorded first (see OnCommand).
+            else if (_shell.State.UnrecordedEvents > 0) PersistThenApply(_shell.State.FlushEvents());
+            else LeaveWithWaitingCommands();
         });
     }
 

@@ -118,6 +118,37 @@ public sealed class HandOffSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task Should_record_a_waiting_batch_after_the_write_in_flight_when_told_to_stop_during_it()
+    {
+        var settings = Settings with { EventBatchInterval = TimeSpan.FromMinutes(5) };
+        var parent = CreateTestProbe();
+        var runner = parent.ChildActorOf(DurableSessionRunner.Props("handoff-5", settings));
+        runner.Tell(new Reserve("handoff-5", Executor: CreateTestProbe().Ref), TestActor);
+        var reserved = ExpectMsg<Reserved>();
+        // Use up the first block of sequence numbers, so the next event's number must be reserved with a write.
+        for (var i = 2; i <= RunnerState<IActorRef>.SequenceBlock; i++)
+            runner.Tell(new Publish("handoff-5", reserved.RunId, new TokenDelta("."), Acknowledge: i == RunnerState<IActorRef>.SequenceBlock), TestActor);
+        Assert.Equal(RunnerState<IActorRef>.SequenceBlock, ExpectMsg<Published>().Sequence);
+
+        // That write is in flight when the stop arrives; the delta it numbers waits in a batch for its timer.
+        GatedJournal.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runner.Tell(new Publish("handoff-5", reserved.RunId, new TokenDelta("kept"), Acknowledge: true), TestActor);
+        await GatedJournal.Waiting.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Watch(runner);
+        runner.Tell(SessionRunner.Stop.Instance);
+        GatedJournal.Gate.SetResult();
+        var published = ExpectMsg<Published>();
+        ExpectTerminated(runner);
+
+        GatedJournal.Gate = null;
+        var next = Sys.ActorOf(DurableSessionRunner.Props("handoff-5", settings));
+        next.Tell(new Subscribe("handoff-5", TestActor, AfterSequence: published.Sequence - 1), TestActor);
+        ExpectMsg<Subscribed>();
+        var replayed = FishForMessage<TokenDelta>(_ => true);
+        Assert.Equal(("kept", published.Sequence), (replayed.Text, replayed.Sequence));
+    }
+
+    [Fact]
     public void Should_count_an_active_run_on_one_incarnation_at_a_time_across_a_stop_and_recovery()
     {
         using var active = new GaugeListener("bamboo.runs.active");
