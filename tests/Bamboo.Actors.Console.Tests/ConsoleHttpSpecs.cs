@@ -6,7 +6,7 @@ using Bamboo.Actors.Server.Tests;
 namespace Bamboo.Actors.Console.Tests;
 
 /// <summary>What the console needs from the server, over plain HTTP: its assets, the overview, the sign-in.</summary>
-public sealed class ConsoleHttpSpecs(ConsoleServerFixture fixture) : IClassFixture<ConsoleServerFixture>
+public sealed class ConsoleHttpSpecs(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private RunningServer Server => fixture.Server;
 

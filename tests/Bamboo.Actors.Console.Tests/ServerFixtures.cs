@@ -2,25 +2,8 @@ using Bamboo.Actors.Server.Tests;
 
 namespace Bamboo.Actors.Console.Tests;
 
-/// <summary>One in-process server (Kestrel on a free loopback port) shared by a spec class; specs use their own session ids.</summary>
-public class ConsoleServerFixture : IAsyncLifetime
-{
-    private RunningServer? _server;
-
-    public RunningServer Server => _server ?? throw new InvalidOperationException("not started");
-
-    protected virtual string[] Settings => [];
-
-    public async Task InitializeAsync() => _server = await RunningServer.StartAsync(Settings);
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
-}
-
 /// <summary>A server that wants an API key.</summary>
-public sealed class KeyServerFixture : ConsoleServerFixture
+public sealed class KeyServerFixture : ServerFixture
 {
     public const string Key = "console-spec-key";
 
@@ -28,7 +11,7 @@ public sealed class KeyServerFixture : ConsoleServerFixture
 }
 
 /// <summary>A server that retains only a few events per session, so a late reader meets a replay gap.</summary>
-public sealed class ShortRetentionServerFixture : ConsoleServerFixture
+public sealed class ShortRetentionServerFixture : ServerFixture
 {
     public const int Retention = 5;
 

@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Bamboo.Actors.Console.Tests;
 
 [Collection(BrowserCollection.Name)]
-public sealed class SessionPageSpecs(ConsoleBrowser browser, ConsoleServerFixture fixture) : IClassFixture<ConsoleServerFixture>
+public sealed class SessionPageSpecs(ConsoleBrowser browser, ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private RunningServer Server => fixture.Server;
 

@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Bamboo.Actors.Console.Tests;
 
 [Collection(BrowserCollection.Name)]
-public sealed class TimelineSpecs(ConsoleBrowser browser, ConsoleServerFixture fixture) : IClassFixture<ConsoleServerFixture>
+public sealed class TimelineSpecs(ConsoleBrowser browser, ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private const int Words = 500;
 
