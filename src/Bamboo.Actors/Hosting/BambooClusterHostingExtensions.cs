@@ -41,11 +41,12 @@ public static class BambooClusterHostingExtensions
                 Roles = options.Roles is { Length: > 0 } roles ? roles : null,
                 MinimumNumberOfMembers = options.MinimumMembers,
             })
-            // Prepended, not appended: WithClustering has already appended Akka's own cluster and sharding defaults, which
-            // would win over a fallback added after them (sharding's 60 s hand-off timeout did). The options, prepended
-            // next, and HOCON the application adds after this call still win over these defaults.
-            .AddHocon(BambooConfig.Cluster, HoconAddMode.Prepend)
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
+            // A fallback: WithClustering has already appended Akka's own sharding defaults, which win over it for the
+            // keys they hold (the hand-off timeout stays Akka's 60 s; see ClusterHostingSpecs). Putting these defaults
+            // over Akka's instead made the multi-process chaos test fail in two of three runs (nodes downed about 30 s
+            // after a restart), not yet understood.
+            .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
             // The system name is known only now; a seed naming another system would never be joined: fail the start.
             .WithActors((system, _) =>
             {

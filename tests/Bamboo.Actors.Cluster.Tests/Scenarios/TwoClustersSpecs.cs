@@ -50,8 +50,9 @@ public sealed class TwoClustersSpecs(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Should_let_one_cluster_at_a_time_run_a_session_on_a_shared_journal()
     {
-        // Reads may be repeated until the first cluster has its shards; the reservation is sent once.
-        await Eventually.AnswerAsync<RunnerSnapshot>(_first.Runners, new GetStatus("shared"), Remote);
+        // Reads may be repeated until the first cluster has its shards (a cold start: the journal, the shard's lease on
+        // the database, the coordinator's first allocation); the reservation is sent once.
+        await Eventually.AnswerAsync<RunnerSnapshot>(_first.Runners, new GetStatus("shared"), TimeSpan.FromSeconds(30));
         var run = await _first.Runners.Ask<Reserved>(new Reserve("shared", Deadline: TimeSpan.FromMinutes(10)), Remote);
 
         // The second cluster cannot get the session's shard while the first holds its lease: no answer, no second run.
