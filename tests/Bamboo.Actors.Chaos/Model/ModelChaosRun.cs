@@ -157,6 +157,7 @@ public static class ModelChaosRun
             Subscribers = history.Subscribers,
             Faults = history.Faults,
             Injected = faults.Injected,
+            LostLeases = faults.LostLeases,
             Runs = workload.Runs.Select(RunView.Of).ToArray(),
             FinalReads = finals,
             Truth = truth,

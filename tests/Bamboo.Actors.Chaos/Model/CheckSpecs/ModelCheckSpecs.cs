@@ -177,6 +177,19 @@ public sealed class ModelCheckSpecs
     }
 
     [Fact]
+    public void Should_excuse_progress_events_lost_with_their_shards_lease_but_not_with_a_leave()
+    {
+        var three = _history.Event(new TokenDelta("a"), "r1", 3, 1);
+        _history.Truth(2);
+        _history.Subscriber(2, 2, (2, three));
+        _history.Fault(ModelFaultKind.Leave, 1.5, 4);
+        Assert.Contains("progress event", Assert.Single(Find(new CursorReplayCheck())).Summary);
+
+        _history.LeaseLost(7);
+        Assert.Empty(Find(new CursorReplayCheck()));
+    }
+
+    [Fact]
     public void Should_report_a_critical_event_delivered_and_then_lost()
     {
         var three = _history.Event(new ToolStarted("t"), "r1", 3, 1);

@@ -16,6 +16,7 @@ internal sealed class ModelHistories
     private readonly List<SubscriberLog> _subscribers = [];
     private readonly List<ModelFault> _faults = [];
     private readonly List<InjectedFault> _injected = [];
+    private readonly List<LostLease> _lostLeases = [];
     private readonly List<RunView> _runs = [];
     private readonly Dictionary<string, TruthLog> _truth = [];
     private readonly RunClock _clock = new();
@@ -80,6 +81,9 @@ internal sealed class ModelHistories
     public void Injected(double at, WriteFault fault) =>
         _injected.Add(new InjectedFault(At(at), "n1", $"bamboo-session-{Session}", fault, TimeSpan.Zero, "random"));
 
+    public void LeaseLost(double at) =>
+        _lostLeases.Add(new LostLease(At(at), "n1", Checks.CursorReplayCheck.ShardLeaseName(Routing.SessionIds.ToEntityId(Session))));
+
     public ModelRecord Record(GaugeReading? gauge = null, double end = 100) => new()
     {
         Options = new ModelOptions { Seed = 1, Operations = 1 },
@@ -89,6 +93,7 @@ internal sealed class ModelHistories
         Subscribers = _subscribers,
         Faults = _faults,
         Injected = _injected,
+        LostLeases = _lostLeases,
         Runs = _runs,
         FinalReads = [],
         Truth = _truth,

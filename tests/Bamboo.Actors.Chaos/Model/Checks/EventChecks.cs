@@ -245,16 +245,23 @@ public sealed class CursorReplayCheck : IModelCheck
 
     private sealed record Known(long Sequence, bool Critical, TimeSpan At, string Where, ModelEntry? Entry);
 
-    /// <summary>A crash (any node: the harness does not know where the session lived), an outage, or a failed write of the
-    /// session soon after the event: the documented window of progress events a crash loses.</summary>
+    /// <summary>A crash (any node: the harness does not know where the session lived), an outage, a lost lease of the
+    /// session's shard, or a failed write of the session soon after the event: the documented window of progress events
+    /// a crash loses.</summary>
     private static bool Excused(ModelRecord record, string entityId, TimeSpan at) =>
         record.Faults.Any(fault => fault.Kind is ModelFaultKind.Crash or ModelFaultKind.Outage && fault.At >= at - LossWindow && fault.At <= at + LossWindow * 3) ||
         record.Faults.Any(fault => fault.Kind == ModelFaultKind.Downed && fault.At >= at - LossWindow && fault.At <= at + TimeSpan.FromSeconds(20)) ||
-        // Open finding (docs/reliability.md): a node's graceful leave can still lose a runner's last progress batch, when
-        // its shutdown stops the runner without a hand-off's stop. Excused from the leave's start until it is gone.
-        record.Faults.Any(fault => fault.Kind == ModelFaultKind.Leave && fault.At >= at - TimeSpan.FromSeconds(10) && fault.At <= at + LossWindow) ||
+        // The node serving the session lost its shard's lease (its renewals stalled): the shard stops there and its
+        // runners write nothing more, so their waiting batch is lost as in a crash. A loss is noticed once the lease's
+        // timeout has passed without a renewal: up to that long (and the stall that caused it) after the event.
+        record.LostLeases.Any(lost => lost.LeaseName == ShardLeaseName(entityId) && lost.At >= at - LossWindow &&
+                                      lost.At <= at + record.Profile.LeaseTimeout * 2) ||
         record.Injected.Any(fault => fault.Fault is WriteFault.Fail or WriteFault.Reject && fault.PersistenceId.EndsWith("-" + entityId, StringComparison.Ordinal) &&
                                      fault.At >= at - ModelObservations.Stamp && fault.At <= at + LossWindow);
+
+    /// <summary>The name of the lease of the shard <paramref name="entityId"/> lives in (as the runner computes it).</summary>
+    internal static string ShardLeaseName(string entityId) =>
+        $"{Nodes.ModelNode.SystemName}-shard-{Sharding.BambooSharding.TypeName}-{new Routing.SessionMessageExtractor().ShardId(entityId)}";
 
     private static IEnumerable<string> Excerpt(SubscriberLog subscriber, long around)
     {

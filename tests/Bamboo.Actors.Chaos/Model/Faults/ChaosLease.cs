@@ -13,12 +13,14 @@ namespace Bamboo.Actors.Chaos.Model.Faults;
 public sealed class ChaosLease : Lease
 {
     private readonly SqlLease _inner;
+    private readonly NodeContext _node;
     private volatile bool _dead;
 
     public ChaosLease(LeaseSettings settings, ExtendedActorSystem system) : base(settings)
     {
         _inner = new SqlLease(settings, system);
-        NodeContext.Of(system).Add(this);
+        _node = NodeContext.Of(system);
+        _node.Add(this);
     }
 
     public override bool CheckLease() => !_dead && _inner.CheckLease();
@@ -26,7 +28,12 @@ public sealed class ChaosLease : Lease
     public override Task<bool> Acquire() => _dead ? Task.FromResult(false) : _inner.Acquire();
 
     public override Task<bool> Acquire(Action<Exception>? leaseLostCallback) =>
-        _dead ? Task.FromResult(false) : _inner.Acquire(leaseLostCallback);
+        _dead ? Task.FromResult(false) : _inner.Acquire(cause =>
+        {
+            // A loss on a live node (its renewals stalled) is recorded for the checks; a crashed node's is the crash's.
+            if (!_dead) _node.Store.LeaseLost(_node.Label, Settings.LeaseName);
+            leaseLostCallback?.Invoke(cause);
+        });
 
     public override Task<bool> Release() => _dead ? Task.FromResult(true) : _inner.Release();
 

@@ -23,6 +23,13 @@ public enum WriteFault
 /// <param name="Cause">Why: <c>random</c>, <c>outage</c> or <c>dead</c> (the node had crashed).</param>
 public sealed record InjectedFault(TimeSpan At, string Node, string PersistenceId, WriteFault Fault, TimeSpan Delay, string Cause);
 
+/// <summary>A node lost a shard's lease: its renewals in the store did not complete in time (a stalled process), so the
+/// shard stopped there and its sessions wrote nothing more — for them, as if the node had crashed.</summary>
+/// <param name="At">When the node noticed (run timeline).</param>
+/// <param name="Node">The node that lost it.</param>
+/// <param name="LeaseName">The lease's name (<c>bamboo-shard-bamboo-session-17</c>).</param>
+public sealed record LostLease(TimeSpan At, string Node, string LeaseName);
+
 /// <summary>
 /// The faults of the store every node shares: a probability per write to fail, be rejected or be delayed (session
 /// writes only; sharding's own state is left alone), and outages during which every journal operation fails. Records
@@ -33,6 +40,7 @@ public sealed class StoreFaults(RunClock clock, int seed)
     private readonly object _gate = new();
     private readonly Random _random = new(unchecked(seed * 7919 + 3));
     private readonly List<InjectedFault> _injected = [];
+    private readonly List<LostLease> _lostLeases = [];
     private TimeSpan _outageUntil = TimeSpan.MinValue;
 
     public RunClock Clock { get; } = clock;
@@ -68,6 +76,21 @@ public sealed class StoreFaults(RunClock clock, int seed)
         {
             lock (_gate) return [.. _injected];
         }
+    }
+
+    /// <summary>Every shard lease a node lost while it was not crashed.</summary>
+    public IReadOnlyList<LostLease> LostLeases
+    {
+        get
+        {
+            lock (_gate) return [.. _lostLeases];
+        }
+    }
+
+    /// <summary><paramref name="node"/> lost the lease <paramref name="leaseName"/>.</summary>
+    public void LeaseLost(string node, string leaseName)
+    {
+        lock (_gate) _lostLeases.Add(new LostLease(Clock.Now, node, leaseName));
     }
 
     /// <summary>What to do with one write of <paramref name="persistenceId"/> through <paramref name="node"/>'s journal.</summary>

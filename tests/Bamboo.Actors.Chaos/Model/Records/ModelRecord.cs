@@ -68,6 +68,9 @@ public sealed record ModelRecord
     public required IReadOnlyList<SubscriberLog> Subscribers { get; init; }
     public required IReadOnlyList<ModelFault> Faults { get; init; }
     public required IReadOnlyList<InjectedFault> Injected { get; init; }
+
+    /// <summary>Shard leases lost by live nodes (stalled renewals).</summary>
+    public required IReadOnlyList<LostLease> LostLeases { get; init; }
     public required IReadOnlyList<RunView> Runs { get; init; }
     public required IReadOnlyList<FinalRead> FinalReads { get; init; }
     public required IReadOnlyDictionary<string, TruthLog> Truth { get; init; }
