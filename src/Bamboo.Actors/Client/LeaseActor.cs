@@ -375,12 +375,21 @@ internal sealed class LeaseActor : UntypedActor
     }
 
     /// <summary>The session's answer after its runner stopped: a durable session's next incarnation still has the run
-    /// (running, or still queued); an in-memory session's does not.</summary>
+    /// (running, or still queued); an in-memory session's does not. A queued run that the stopped runner started — its
+    /// word to this actor lost with it — is this lease's now, or was and already ended.</summary>
     private void Probed(RunnerSnapshot snapshot)
     {
         if (_probes == 0) return;
         _probes = 0;
         StopTimer();
+        if (_phase == Phase.Queued && snapshot.RunId is { } runId && runId == _runId)
+        {
+            WatchRunner();
+            Start(new Reserved(_lease.SessionId, runId, snapshot.StartedAt ?? DateTimeOffset.UtcNow));
+            if (snapshot.Status != RunStatus.Running)
+                End(new RunResult(_lease.SessionId, _runId, LeaseStatus.Ended, snapshot.Status, snapshot.Error, Fenced: true));
+            return;
+        }
         var kept = _phase == Phase.Active
             ? snapshot.Status == RunStatus.Running && snapshot.RunId == _runId
             // A queued run is either about to start (it is the run) or still waits: the snapshot only counts the queue.

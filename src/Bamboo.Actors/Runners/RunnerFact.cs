@@ -18,9 +18,10 @@ public abstract record RunnerFact<TRef> : IRunnerFact where TRef : class
     }
 
     /// <summary>Run <paramref name="RunId"/> started (from a reservation or from the head of the queue); its
-    /// <c>execution_started</c> has <paramref name="Sequence"/>.</summary>
+    /// <c>execution_started</c> has <paramref name="Sequence"/>. <paramref name="Reserver"/>: who queued it, told that it
+    /// started — again by an incarnation that recovers it running, since a crash may have lost the first word.</summary>
     public sealed record RunStarted(string RunId, DateTimeOffset StartedAt, DateTimeOffset DeadlineAt, TRef? Executor,
-        RunRequest? Request = null, long Sequence = 0) : RunnerFact<TRef>;
+        RunRequest? Request = null, long Sequence = 0, TRef? Reserver = null) : RunnerFact<TRef>;
 
     /// <summary>Cancellation of the active run was requested, by <paramref name="By"/> (<see cref="CancelSources"/>); its
     /// <c>run_cancelling</c> has <paramref name="Sequence"/> and time <paramref name="At"/>.</summary>
@@ -136,6 +137,9 @@ public sealed record DurableRunnerState<TRef>(
     /// <summary>What the current (or last) run was asked to be.</summary>
     public RunRequest? Request { get; init; }
 
+    /// <summary>Who queued the running run (told again that it started when it is recovered).</summary>
+    public TRef? Reserver { get; init; }
+
     /// <summary>The last run's output (JSON text).</summary>
     public string? Output { get; init; }
 
@@ -166,6 +170,7 @@ public sealed record DurableRunnerState<TRef>(
         && (Request, Output, CancelReason, CancelledBy, LastSequence, LastBudget)
         == (other.Request, other.Output, other.CancelReason, other.CancelledBy, other.LastSequence, other.LastBudget)
         && Equals(Executor, other.Executor)
+        && Equals(Reserver, other.Reserver)
         && Queue.SequenceEqual(other.Queue)
         && Events.SequenceEqual(other.Events)
         && Starts.SequenceEqual(other.Starts);

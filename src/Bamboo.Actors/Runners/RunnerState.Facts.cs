@@ -22,6 +22,7 @@ public sealed partial class RunnerState<TRef>
         {
             case RunnerFact<TRef>.RunStarted started:
                 derived = StartedRun(started.RunId, started.StartedAt, started.DeadlineAt, started.Executor, started.Request, started.Sequence);
+                _reserver = started.Reserver;
                 break;
             case RunnerFact<TRef>.CancelRequested cancel when cancel.RunId == RunId && Status == RunStatus.Running:
                 CancelRequested = true;
@@ -84,6 +85,7 @@ public sealed partial class RunnerState<TRef>
         CancelReason = null;
         CancelledBy = null;
         Executor = null;
+        _reserver = null;
         DeadlineAt = null;
         RoundCount = 0;
         LastToolName = null;
@@ -143,6 +145,7 @@ public sealed partial class RunnerState<TRef>
         Output = output;
         CompletedAt = completedAt;
         Executor = null;
+        _reserver = null;
         RoundCount = roundCount;
         LastToolName = lastToolName;
         LastToolPhase = lastToolPhase;
@@ -156,6 +159,7 @@ public sealed partial class RunnerState<TRef>
         DeadlineAt, RoundCount, LastToolName, LastToolPhase, Math.Max(_log.ReservedSequence, LastSequence), _queue?.ToArray() ?? [])
     {
         Request = Request,
+        Reserver = _reserver,
         Output = Output,
         CancelReason = CancelReason,
         CancelledBy = CancelledBy,
@@ -179,6 +183,7 @@ public sealed partial class RunnerState<TRef>
         CancelReason = durable.CancelReason;
         CancelledBy = durable.CancelledBy;
         Executor = durable.Executor;
+        _reserver = durable.Reserver;
         DeadlineAt = durable.DeadlineAt;
         RoundCount = durable.RoundCount;
         LastToolName = durable.LastToolName;
@@ -193,8 +198,8 @@ public sealed partial class RunnerState<TRef>
     /// <summary>
     /// Recovery finished: numbering continues above every sequence that may have been used; executors are watched again
     /// (one that is gone ends its run as <c>Error("lost on restart")</c>); a run without an executor whose deadline has
-    /// passed ends the same way; otherwise the deadline timer is re-armed for the time left, and a worker's heartbeat
-    /// timeout counts from now.
+    /// passed ends the same way; otherwise the deadline timer is re-armed for the time left, a worker's heartbeat
+    /// timeout counts from now, and whoever queued the running run is told again that it started.
     /// </summary>
     public RunnerDecision<TRef> Recovered(DateTimeOffset now)
     {
@@ -205,6 +210,9 @@ public sealed partial class RunnerState<TRef>
         }
         if (Status != RunStatus.Running) return Decide(null);
 
+        // Told again: the incarnation that started the queued run may have crashed before its word reached the reserver
+        // (a reserver that heard it already ignores the repeat).
+        if (_reserver is not null) Add(new RunnerEffect<TRef>.Notify(_reserver, new RunnerReplies.Reserved(SessionId, RunId!, StartedAt ?? now)));
         if (Executor is null && DeadlineAt <= now)
         {
             EndRun(RunStatus.Error, LostOnRestart, null, now, startNext: true);
@@ -215,6 +223,7 @@ public sealed partial class RunnerState<TRef>
             _executorRecovered = true;
             Add(new RunnerEffect<TRef>.Watch(Executor));
         }
+
         var left = DeadlineAt is { } deadline && deadline > now ? deadline - now : TimeSpan.Zero;
         Add(new RunnerEffect<TRef>.ScheduleDeadline(RunId!, left));
         _lastHeartbeatAt = now;

@@ -99,6 +99,9 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// <summary>The current run's executor, if it named one.</summary>
     public TRef? Executor { get; private set; }
 
+    /// <summary>Who queued the running run, in a durable state (told again that it started when it is recovered).</summary>
+    private TRef? _reserver;
+
     /// <summary>When the current run's deadline passes.</summary>
     public DateTimeOffset? DeadlineAt { get; private set; }
 
@@ -398,7 +401,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
         var limit = deadline ?? _settings.DefaultDeadline;
         var sequence = NextSequence();
         // A state that records no facts applies the change directly: memory mode builds no fact it would throw away.
-        var started = _recordsFacts ? Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence))
+        var started = _recordsFacts ? Record(new RunnerFact<TRef>.RunStarted(runId, now, now + limit, executor, request, sequence, reserver))
             : Retain(StartedRun(runId, now, now + limit, executor, request, sequence));
         _lastHeartbeatAt = now;
         Add(new RunnerEffect<TRef>.ScheduleDeadline(runId, limit));

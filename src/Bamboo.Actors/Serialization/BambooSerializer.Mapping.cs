@@ -192,9 +192,10 @@ public sealed partial class BambooSerializer
             m => new P.RunStartedFact
             {
                 RunId = m.RunId, StartedAt = m.StartedAt.UtcTicks, DeadlineAt = m.DeadlineAt.UtcTicks, Executor = Path(m.Executor),
-                Request = ToProto(m.Request), Sequence = m.Sequence,
+                Request = ToProto(m.Request), Sequence = m.Sequence, Reserver = Path(m.Reserver),
             },
-            (p, s) => new Fact.RunStarted(p.RunId, Instant(p.StartedAt), Instant(p.DeadlineAt), s.Resolve(p.Executor), FromProto(p.Request), p.Sequence)),
+            (p, s) => new Fact.RunStarted(p.RunId, Instant(p.StartedAt), Instant(p.DeadlineAt), s.Resolve(p.Executor), FromProto(p.Request), p.Sequence,
+                s.Resolve(p.Reserver))),
         Of<Fact.CancelRequested, P.CancelRequestedFact>("F2", P.CancelRequestedFact.Parser, m =>
             {
                 var p = new P.CancelRequestedFact { RunId = m.RunId, Reason = m.Reason, Sequence = m.Sequence, At = m.At.UtcTicks };
@@ -244,7 +245,7 @@ public sealed partial class BambooSerializer
             {
                 var p = new P.DurableRunnerState
                 {
-                    Status = (P.RunStatus)m.Status, CancelRequested = m.CancelRequested, Executor = Path(m.Executor),
+                    Status = (P.RunStatus)m.Status, CancelRequested = m.CancelRequested, Executor = Path(m.Executor), Reserver = Path(m.Reserver),
                     RoundCount = m.RoundCount, ReservedSequence = m.ReservedSequence, Request = ToProto(m.Request), LastSequence = m.LastSequence,
                     LastBudget = m.LastBudget is null ? null : ToProto(m.LastBudget),
                 };
@@ -269,6 +270,7 @@ public sealed partial class BambooSerializer
                 p.HasLastToolPhase ? (ToolPhase)p.LastToolPhase : null, p.ReservedSequence, p.Queue.Select(s.FromProto).ToArray())
             {
                 Request = FromProto(p.Request),
+                Reserver = s.Resolve(p.Reserver),
                 Output = Text(p.HasOutput, p.Output),
                 CancelReason = Text(p.HasCancelReason, p.CancelReason),
                 CancelledBy = Text(p.HasCancelledBy, p.CancelledBy),

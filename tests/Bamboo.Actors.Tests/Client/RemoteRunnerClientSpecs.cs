@@ -133,6 +133,50 @@ public sealed class RemoteRunnerClientSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task Should_start_a_queued_lease_whose_run_the_stopped_runner_started_without_a_word_reaching_it()
+    {
+        var (lease, runner) = await QueuedLeaseAsync();
+
+        // The runner started the run and crashed before its word reached the lease; the next incarnation recovered it.
+        Sys.Stop(runner.Ref);
+        await _session.ExpectMsgAsync<GetStatus>();
+        _session.LastSender.Tell(Snapshot(RunStatus.Running, "run-2"), CreateTestProbe().Ref);
+
+        Assert.Equal(LeaseStatus.Active, await lease.WhenStarted.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("run-2", lease.RunId);
+        var completing = lease.CompleteAsync();
+        var finalize = await _session.ExpectMsgAsync<Finalize>();
+        Assert.Equal("run-2", finalize.RunId);
+        _session.Reply(new Finalized("s1", "run-2", RunStatus.Completed));
+        Assert.Equal((RunStatus.Completed, false), ((await completing).Status, (await completing).Fenced));
+    }
+
+    [Fact]
+    public async Task Should_end_a_queued_lease_whose_run_started_and_ended_while_its_word_was_lost()
+    {
+        var (lease, runner) = await QueuedLeaseAsync();
+
+        Sys.Stop(runner.Ref);
+        await _session.ExpectMsgAsync<GetStatus>();
+        // The next incarnation found the run started, and its executor silent since: it ended it.
+        _session.LastSender.Tell(Snapshot(RunStatus.Error, "run-2") with { Error = "lost on restart" }, CreateTestProbe().Ref);
+
+        Assert.Equal(LeaseStatus.Active, await lease.WhenStarted.WaitAsync(TimeSpan.FromSeconds(10)));
+        var result = await lease.Result.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((LeaseStatus.Ended, RunStatus.Error, "lost on restart", true), (result.Reservation, result.Status, result.Error, result.Fenced));
+    }
+
+    /// <summary>A lease queued as run-2 by a remote runner (the probe returned).</summary>
+    private async Task<(RunLease Lease, TestProbe Runner)> QueuedLeaseAsync()
+    {
+        var runner = CreateTestProbe();
+        var reserving = _client.ReserveAsync("s1", new ReserveOptions { OnConflict = ConflictPolicy.Enqueue });
+        var reserve = await _session.ExpectMsgAsync<Reserve>();
+        reserve.Executor!.Tell(new Queued("s1", "run-2", 1), runner.Ref);
+        return (await reserving, runner);
+    }
+
+    [Fact]
     public async Task Should_keep_the_subscriptions_cursor_when_the_next_runner_is_on_the_same_node()
     {
         var (subscription, subscriber, runner) = await OpenSubscriptionAsync();

@@ -1,5 +1,6 @@
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
+using static Bamboo.Actors.Protocol.RunnerReplies;
 
 namespace Bamboo.Actors.Tests.Runners;
 
@@ -31,5 +32,48 @@ public sealed class RunnerStateRecoverySpecs : RunnerStateSpec
         State.Apply(new RunnerFact<string>.CancelRequested("run-a", "cancelled"));
 
         Assert.False(State.CancelRequested);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Should_tell_the_reserver_of_a_queued_run_again_that_it_started_when_it_is_recovered_running(bool fromSnapshot)
+    {
+        var first = Reserve(T0, executor: ExecA);
+        var queued = Reserve(T1, ConflictPolicy.Enqueue, reserver: Waiter);
+        var started = State.Finalize(((Reserved)first.Reply!).RunId, RunOutcome.Completed, T2);
+        var told = new RunnerEffect<string>.Notify(Waiter, new Reserved(Session, "run-2", T2));
+        Assert.Contains(told, started.Effects);
+
+        // The incarnation that started run-2 crashed; its word to the reserver may have been lost with it.
+        var next = Recover(fromSnapshot, first, queued, started);
+        var recovered = next.Recovered(At(10));
+
+        Assert.Equal((RunStatus.Running, "run-2"), (next.Status, next.RunId));
+        Assert.Contains(told, recovered.Effects);
+    }
+
+    [Fact]
+    public void Should_tell_nobody_again_of_a_run_started_by_its_reservation_or_already_ended()
+    {
+        var direct = Reserve(T0, executor: ExecA, reserver: Waiter);
+        Assert.DoesNotContain(Recover(false, direct).Recovered(T1).Effects, effect => effect is RunnerEffect<string>.Notify);
+
+        var queued = Reserve(T1, ConflictPolicy.Enqueue, reserver: Waiter2);
+        var started = State.Finalize("run-1", RunOutcome.Completed, T2);
+        var ended = State.Finalize("run-2", RunOutcome.Completed, At(3));
+        Assert.DoesNotContain(Recover(true, direct, queued, started, ended).Recovered(At(4)).Effects, effect => effect is RunnerEffect<string>.Notify);
+    }
+
+    /// <summary>A fresh state recovered from the facts of <paramref name="decisions"/>, or from a snapshot of this one.</summary>
+    private RunnerState<string> Recover(bool fromSnapshot, params RunnerDecision<string>[] decisions)
+    {
+        var next = new RunnerState<string>(Session, Settings, () => "unused", durable: true);
+        if (fromSnapshot) next.Restore(State.ToDurable());
+        else
+        {
+            foreach (var fact in decisions.SelectMany(decision => decision.Facts)) next.Apply(fact);
+        }
+        return next;
     }
 }

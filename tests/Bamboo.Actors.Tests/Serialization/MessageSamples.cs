@@ -158,6 +158,7 @@ public static class MessageSamples
         new RunnerFact<IActorRef>.QueuedRunWithdrawn(OtherRunId),
         new RunnerFact<IActorRef>.SequencesReserved(2048),
         new RunnerFact<IActorRef>.RunStarted(RunId, T1, T3, executor, Request, 5),
+        new RunnerFact<IActorRef>.RunStarted(RunId, T1, T3, null, Request, 5, reserver),
         new RunnerFact<IActorRef>.CancelRequested(RunId, "stop", CancelSources.Caller, 6, T2),
         new RunnerFact<IActorRef>.RunEnded(RunId, RunStatus.Cancelled, null, T3, 1, "search", ToolPhase.Begin, "null", 7),
         new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, executor, reserver, null, Request, 8),
@@ -180,6 +181,6 @@ public static class MessageSamples
         [
             new RunnerFact<IActorRef>.RunEnqueued(OtherRunId, executor, reserver, TimeSpan.FromMinutes(3)),
             new RunnerFact<IActorRef>.RunEnqueued("third", null, null, null),
-        ]),
+        ]) { Reserver = reserver },
     ];
 }

@@ -162,6 +162,15 @@ public static class RecordedSamples
                 [new RunRecord("s1", RunId, RunStatus.Error, T1, T2, T3, "boom", ConflictPolicy.Interrupt, null, null, null, 1, null, 4, false,
                     null, null, null)], null),
             new Subscribed("s1", 17, Durable: true),
+
+            // Who queued a started run (appended later)
+            new Fact.RunStarted(OtherRunId, T2, T3, null, Request, 14, subscriber),
+            new DurableRunnerState<IActorRef>(RunStatus.Running, OtherRunId, T2, null, null, false, null, T3, 0, null, null, 2048, [])
+            {
+                Request = Request,
+                Reserver = subscriber,
+                LastSequence = 14,
+            },
         ];
     }
 }
