@@ -24,4 +24,5 @@ catch (UnprotectedListenException exception)
 }
 // A node the cluster downed, or that could not join, stopped on its own: a non-zero code tells its supervisor (systemd,
 // Kubernetes) to start it again. A requested stop (SIGTERM, Ctrl+C) exits with 0.
+if (lifecycle.ExitCode != 0) Console.Error.WriteLine($"Exiting with code {lifecycle.ExitCode}: {lifecycle.ShutdownReason?.GetType().Name}");
 return lifecycle.ExitCode;

@@ -27,8 +27,10 @@ internal sealed class ServerLifecycle
     /// The process's exit code once the host stopped: 1 when the actor system stopped because the cluster downed this
     /// node or it could not join its seeds (so a supervisor restarts it), else 0.
     /// </summary>
-    public int ExitCode => _system is { } system && CoordinatedShutdown.Get(system).ShutdownReason
-        is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason ? 1 : 0;
+    public int ExitCode => ShutdownReason is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason ? 1 : 0;
+
+    /// <summary>Why the actor system shut down (null while it runs).</summary>
+    public CoordinatedShutdown.Reason? ShutdownReason => _system is { } system ? CoordinatedShutdown.Get(system).ShutdownReason : null;
 
     public void Register(ActorSystem system, IHostApplicationLifetime lifetime)
     {

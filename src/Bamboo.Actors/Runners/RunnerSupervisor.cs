@@ -112,14 +112,21 @@ public sealed class RunnerSupervisor : ReceiveActor
 
     /// <summary>
     /// Registers a CoordinatedShutdown task (phase <c>service-requests-done</c>) that drains <paramref name="supervisor"/>'s
-    /// runs: queued runs are withdrawn, active runs are asked to cancel and get <paramref name="grace"/> to finalize.
+    /// runs: queued runs are withdrawn, active runs are asked to cancel and get <paramref name="grace"/> to finalize. A node
+    /// the cluster downed, or that never joined, has nothing to drain: its shards are the rest of the cluster's (which may
+    /// run these sessions already) and its region has stopped; it leaves at once, so its supervisor starts it again sooner.
     /// </summary>
-    public static void DrainOnShutdown(ActorSystem system, IActorRef supervisor, TimeSpan grace) =>
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-drain-runs", async () =>
+    public static void DrainOnShutdown(ActorSystem system, IActorRef supervisor, TimeSpan grace)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "bamboo-drain-runs", async () =>
         {
+            if (shutdown.ShutdownReason is CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason)
+                return Done.Instance;
             await supervisor.Ask<RunsDrained>(new DrainRuns("shutting down", grace), grace + EndRunsTimeout + TimeSpan.FromSeconds(1));
             return Done.Instance;
         });
+    }
 
     private void HandleDrain(DrainRuns drain)
     {

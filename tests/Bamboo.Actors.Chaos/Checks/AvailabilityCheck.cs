@@ -4,11 +4,12 @@ namespace Bamboo.Actors.Chaos.Checks;
 
 /// <summary>
 /// No node exits unless killed, and SIGTERM stops one in time; a restarted node answers <c>/healthz</c> (and
-/// <c>/readyz</c>) and then serves sessions again; at the end, every node answers every session. One exit is the
-/// product's own recovery, not a failure: a node that could not join its seeds within its join timeout leaves with
-/// code 1 so that its supervisor (here, the harness) starts it again — bounded, and never a process that answers
-/// <c>/healthz</c> but no session. Such exits are counted in the figures; the incarnation that gave up is not required to
-/// have served.
+/// <c>/readyz</c>) and then serves sessions again; at the end, every node answers every session. Two exits are the
+/// product's own recovery, not failures: a node that could not join its seeds within its join timeout, and a node the
+/// cluster downed (its split brain resolver's decision: after a peer's restart, a node whose link to that peer never came
+/// up is indirectly connected, and both ends are downed), leave with code 1 so that their supervisor (here, the harness)
+/// starts them again — bounded, and never a process that answers <c>/healthz</c> but no session. Such exits are counted
+/// in the figures; the incarnation that left is not required to have served.
 /// </summary>
 public sealed class AvailabilityCheck : IChaosCheck
 {
@@ -18,7 +19,7 @@ public sealed class AvailabilityCheck : IChaosCheck
 
     public IEnumerable<Violation> Find(ChaosRecord record)
     {
-        foreach (var exit in record.UnexpectedExits.Where(exit => !IsJoinTimeout(exit)))
+        foreach (var exit in record.UnexpectedExits.Where(exit => !IsOwnRecovery(exit)))
         {
             var tail = exit.OutputTail.Split('\n').TakeLast(TailLines).Select(line => "  | " + line.TrimEnd()).ToArray();
             yield return new Violation(Name,
@@ -48,12 +49,15 @@ public sealed class AvailabilityCheck : IChaosCheck
         }
     }
 
-    /// <summary>A node that left because it could not join its seeds within its join timeout (exit code 1).</summary>
-    public static bool IsJoinTimeout(NodeExit exit) =>
-        exit.ExitCode == 1 && exit.OutputTail.Contains("ClusterJoinUnsuccessfulReason", StringComparison.Ordinal);
+    /// <summary>A node that left (exit code 1) because it could not join its seeds within its join timeout, or because the
+    /// cluster downed it.</summary>
+    public static bool IsOwnRecovery(NodeExit exit) =>
+        exit.ExitCode == 1 && (exit.OutputTail.Contains("ClusterJoinUnsuccessfulReason", StringComparison.Ordinal) ||
+                               exit.OutputTail.Contains("ClusterDowningReason", StringComparison.Ordinal));
 
-    /// <summary>The incarnation started after <paramref name="fault"/> gave up joining and left (and was started again).</summary>
+    /// <summary>The incarnation started after <paramref name="fault"/> gave up joining or was downed, and left (and was
+    /// started again).</summary>
     private static bool GaveUpJoining(ChaosRecord record, FaultRecord fault) =>
-        record.UnexpectedExits.Any(exit => exit.Node == fault.Node && exit.At > fault.RestartedAt && IsJoinTimeout(exit)
+        record.UnexpectedExits.Any(exit => exit.Node == fault.Node && exit.At > fault.RestartedAt && IsOwnRecovery(exit)
             && !record.Faults.Any(other => other.Node == fault.Node && other.At > fault.At && other.At < exit.At));
 }

@@ -14,9 +14,9 @@ public sealed class ServerErrorCheck : IChaosCheck
 
     public IEnumerable<Violation> Find(ChaosRecord record)
     {
-        // An incarnation that gave up joining (and left, to be started again) is part of its fault until it left.
+        // An incarnation that gave up joining or was downed (and left, to be started again) is part of its fault until it left.
         var windows = record.Faults.Select(fault => fault.Window(record.HealMargin, record.Ended))
-            .Concat(record.UnexpectedExits.Where(AvailabilityCheck.IsJoinTimeout).Select(exit => (From: exit.At - record.HealMargin, To: exit.At)))
+            .Concat(record.UnexpectedExits.Where(AvailabilityCheck.IsOwnRecovery).Select(exit => (From: exit.At - record.HealMargin, To: exit.At)))
             .ToArray();
         var errors = record.Entries.Where(entry => entry.Status >= 500 && entry.Status != 503).ToArray();
         foreach (var status in errors.GroupBy(entry => entry.Status))

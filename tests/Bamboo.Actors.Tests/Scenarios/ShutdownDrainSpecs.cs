@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Configuration;
 using Bamboo.Actors.Protocol;
 using Bamboo.Actors.Runners;
 using Xunit.Abstractions;
@@ -64,4 +65,46 @@ public class ShutdownDrainSpecs(ITestOutputHelper output) : RunnerSpec(output)
 public sealed class DurableShutdownDrainSpecs(ITestOutputHelper output) : ShutdownDrainSpecs(output)
 {
     protected override bool Durable => true;
+}
+
+/// <summary>Which shutdowns drain: a stop drains the node's runs; a node the cluster downed, or that never joined, has no
+/// runs of its own left and leaves at once.</summary>
+public sealed class DrainOnShutdownSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
+{
+    // A drain that waited would hold the phase for its whole timeout.
+    private static readonly Config NodeConfig = ConfigurationFactory.ParseString("""
+        akka.coordinated-shutdown.phases.service-requests-done.timeout = 30s
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        """);
+
+    [Fact]
+    public async Task Should_drain_the_runs_of_a_node_that_is_stopped()
+    {
+        using var node = ActorSystem.Create("stopped", NodeConfig);
+        var supervisor = CreateTestProbe();
+        RunnerSupervisor.DrainOnShutdown(node, supervisor.Ref, TimeSpan.FromSeconds(5));
+
+        var stopping = CoordinatedShutdown.Get(node).Run(CoordinatedShutdown.ClrExitReason.Instance);
+
+        await supervisor.ExpectMsgAsync<RunnerSupervisor.DrainRuns>();
+        supervisor.Reply(new RunnerSupervisor.RunsDrained(0, 0, 0));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData("downed")]
+    [InlineData("never joined")]
+    public async Task Should_not_wait_for_a_drain_on_a_node_the_cluster_downed_or_that_never_joined(string why)
+    {
+        using var node = ActorSystem.Create("leaving", NodeConfig);
+        var supervisor = CreateTestProbe();
+        RunnerSupervisor.DrainOnShutdown(node, supervisor.Ref, TimeSpan.FromSeconds(5));
+
+        CoordinatedShutdown.Reason reason = why == "downed"
+            ? CoordinatedShutdown.ClusterDowningReason.Instance
+            : CoordinatedShutdown.ClusterJoinUnsuccessfulReason.Instance;
+        await CoordinatedShutdown.Get(node).Run(reason).WaitAsync(TimeSpan.FromSeconds(5));
+
+        await supervisor.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
 }
