@@ -51,6 +51,8 @@ public sealed class SqlHistoryStore : IHistoryStore
         var bigint = Sqlite ? "INTEGER" : "BIGINT";
         string[] ddl =
         [
+            // SQLite: readers never wait for the writer (the setting stays with the database file). PostgreSQL: no-op.
+            Sqlite ? "PRAGMA journal_mode = WAL" : "SELECT 1",
             $"""
             CREATE TABLE IF NOT EXISTS {Sessions} (
               session_id TEXT NOT NULL PRIMARY KEY, status INTEGER NOT NULL, run_id TEXT NULL, started_at {bigint} NULL,
@@ -438,6 +440,11 @@ public sealed class SqlHistoryStore : IHistoryStore
         if (_postgres is not null) return await _postgres.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        // As the journal's connections: a locked database is waited for (Microsoft.Data.Sqlite would retry every 150 ms),
+        // and the write-ahead log is synced at checkpoints.
+        await using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+        await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return connection;
     }
 

@@ -114,7 +114,7 @@ public static class BambooPersistence
     }
 
     /// <summary>
-    /// The store's plugin settings (<c>bamboo.persistence.{store}.journal</c> and <c>.snapshot-store</c> of
+    /// The store's plugin settings (<c>bamboo.persistence.{store}.journal</c>, <c>.snapshot-store</c> and <c>.query</c> of
     /// <c>hocon/persistence.conf</c>) under the paths of the plugins named <paramref name="identifier"/>.
     /// </summary>
     private static Config StoreHocon(BambooPersistenceOptions options, string identifier)
@@ -123,7 +123,8 @@ public static class BambooPersistence
             ? "bamboo.persistence.sqlite"
             : "bamboo.persistence.postgresql");
         var hocon = new StringBuilder();
-        foreach (var (section, path) in new[] { ("journal", "akka.persistence.journal."), ("snapshot-store", "akka.persistence.snapshot-store.") })
+        foreach (var (section, path) in new[]
+                 { ("journal", "akka.persistence.journal."), ("snapshot-store", "akka.persistence.snapshot-store."), ("query", "akka.persistence.query.journal.") })
         {
             if (store.GetConfig(section) is not { IsEmpty: false } settings) continue;
             hocon.Append(path).Append(identifier).AppendLine(" {").AppendLine(settings.ToString(includeFallback: true)).AppendLine("}");

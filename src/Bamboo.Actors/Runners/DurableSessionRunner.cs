@@ -93,14 +93,8 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 // write land after the next incarnation has started elsewhere: two writers for one session.
                 _stopWhenWritten = true;
                 break;
-            case SessionRunner.Stop when _shell.State.UnrecordedEvents > 0:
-                // Hand-off with executors' events published (subscribers have them) but not yet recorded, their batch
-                // waiting for its timer: record them first, so the next incarnation replays what was delivered.
-                _stopWhenWritten = true;
-                PersistThenApply(_shell.State.FlushEvents());
-                break;
             case SessionRunner.Stop:
-                Context.Stop(Self);
+                Leave();
                 break;
             case RunnerShell.ForgetSender:
                 break;
@@ -173,11 +167,21 @@ public sealed class DurableSessionRunner : UntypedPersistentActor
                 _factsSinceSnapshot = 0;
                 SaveSnapshot(_shell.State.ToDurable());
             }
-            if (!_stopWhenWritten) Stash.UnstashAll();
-            // Told to stop meanwhile: events of a batch still waiting for its timer are recorded first (see OnCommand).
-            else if (_shell.State.UnrecordedEvents > 0) PersistThenApply(_shell.State.FlushEvents());
-            else LeaveWithWaitingCommands();
+            if (_stopWhenWritten) Leave();
+            else Stash.UnstashAll();
         });
+    }
+
+    /// <summary>
+    /// Stops for a hand-off or passivation. Executors' events published (subscribers have them) but not yet recorded,
+    /// their batch waiting for its timer, are recorded first, so the next incarnation replays what was delivered; then
+    /// the runner stops, handing the commands that waited behind that write to the next incarnation.
+    /// </summary>
+    private void Leave()
+    {
+        _stopWhenWritten = true;
+        if (_shell.State.UnrecordedEvents > 0) PersistThenApply(_shell.State.FlushEvents());
+        else LeaveWithWaitingCommands();
     }
 
     /// <summary>Facts go to the journal tagged for the read model (<see cref="SessionFacts.Tag"/>), sequence reservations

@@ -43,7 +43,7 @@ public sealed class SqliteStoreSpecs : IDisposable
     }
 
     [Fact]
-    public async Task Should_configure_one_writer_and_deferred_reads_for_the_sessions_and_the_sharding_plugins()
+    public async Task Should_configure_one_writer_and_deferred_reads_for_the_sessions_the_sharding_and_the_query_plugins()
     {
         await using var system = DurableSystem.Start(Options());
         var config = system.System.Settings.Config;
@@ -52,6 +52,8 @@ public sealed class SqliteStoreSpecs : IDisposable
             Assert.Equal((1, "read-uncommitted"), (config.GetInt($"akka.persistence.journal.{plugin}.parallelism"),
                 config.GetString($"akka.persistence.journal.{plugin}.read-isolation-level")));
             Assert.Equal("read-uncommitted", config.GetString($"akka.persistence.snapshot-store.{plugin}.read-isolation-level"));
+            // The read journal's polls (the history projection's) are reads as well: not behind the write lock either.
+            Assert.Equal("read-uncommitted", config.GetString($"akka.persistence.query.journal.{plugin}.read-isolation-level"));
             // The plugins find their connection settings in the system's setup.
             var setup = system.System.Settings.Setup.Get<MultiDataOptionsSetup>().Value;
             Assert.True(setup.TryGetDataOptionsFor($"akka.persistence.journal.{plugin}", out _));
