@@ -319,6 +319,9 @@ public sealed class ModelWorkload
             }
             else
             {
+                // A refused lease's executor actor stops: should the session start the run after all (a lease that gave up
+                // on a session silent through an outage), it finds its executor gone.
+                handle.MarkDead(Now, "lease refused");
                 handle.MarkOver();
                 QueuedNotice(session.Id, lease.RunId, node, $"queued run withdrawn: {lease.Reason}", handle,
                     new Rejected(session.Id, lease.Reason ?? started.ToString(), lease.RunId));
