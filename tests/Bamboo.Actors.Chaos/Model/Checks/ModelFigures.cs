@@ -58,7 +58,7 @@ public sealed record ModelFigures
         foreach (var fault in record.Faults) Count("node " + fault.Kind.ToString().ToLowerInvariant() switch { "outage" => "store outage", var k => k });
         foreach (var injected in record.Injected.Where(injected => injected.Cause == "random")) Count($"journal write {injected.Fault.ToString().ToLowerInvariant()}");
         foreach (var run in record.Runs.Where(run => run.DiedAt is not null)) Count($"executor {run.DeathCause}");
-        Count("shard lease lost by a stalled node", record.LostLeases.Count);
+        Count("shard lease lost by a live node", record.LostLeases.Count);
         Count("subscriber killed", record.Subscribers.Count(subscriber => subscriber.CloseReason == "killed"));
         Count("subscriber lost with its node", record.Subscribers.Count(subscriber => subscriber.CloseReason is "node crashed" or "node left"));
         foreach (var key in faults.Where(pair => pair.Value == 0).Select(pair => pair.Key).ToArray()) faults.Remove(key);

@@ -23,8 +23,9 @@ public enum WriteFault
 /// <param name="Cause">Why: <c>random</c>, <c>outage</c> or <c>dead</c> (the node had crashed).</param>
 public sealed record InjectedFault(TimeSpan At, string Node, string PersistenceId, WriteFault Fault, TimeSpan Delay, string Cause);
 
-/// <summary>A node lost a shard's lease: its renewals in the store did not complete in time (a stalled process), so the
-/// shard stopped there and its sessions wrote nothing more — for them, as if the node had crashed.</summary>
+/// <summary>A node that had not crashed lost a shard's lease: its renewals in the store did not complete in time (a store
+/// outage, a stalled process), so the shard stopped there and its sessions wrote nothing more — for them, as if the
+/// node had crashed.</summary>
 /// <param name="At">When the node noticed (run timeline).</param>
 /// <param name="Node">The node that lost it.</param>
 /// <param name="LeaseName">The lease's name (<c>bamboo-shard-bamboo-session-17</c>).</param>

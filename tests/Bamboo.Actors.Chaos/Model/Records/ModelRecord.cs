@@ -69,7 +69,7 @@ public sealed record ModelRecord
     public required IReadOnlyList<ModelFault> Faults { get; init; }
     public required IReadOnlyList<InjectedFault> Injected { get; init; }
 
-    /// <summary>Shard leases lost by live nodes (stalled renewals).</summary>
+    /// <summary>Shard leases lost by nodes that had not crashed (renewals failed in an outage or stalled).</summary>
     public required IReadOnlyList<LostLease> LostLeases { get; init; }
     public required IReadOnlyList<RunView> Runs { get; init; }
     public required IReadOnlyList<FinalRead> FinalReads { get; init; }
