@@ -52,13 +52,18 @@ public abstract class LeaseTestDatabase : IDisposable
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE bamboo_leases SET owner = @owner, version = version + 1 WHERE name = @name";
+        // The new owner holds it for a minute, as its own renewals would: the former holder cannot take it back however
+        // slowly the spec runs (its last renewal's expiry alone would let it after two seconds).
+        command.CommandText = $"UPDATE bamboo_leases SET owner = @owner, version = version + 1, expires_at = expires_at + {AMinute} WHERE name = @name";
         AddParameter(command, "@owner", owner);
         AddParameter(command, "@name", leaseName);
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     protected abstract DbConnection Open();
+
+    /// <summary>A minute, in the store's expiry arithmetic.</summary>
+    protected abstract string AMinute { get; }
 
     public virtual void Dispose()
     {
@@ -86,6 +91,8 @@ public sealed class SqliteLeaseTestDatabase : LeaseTestDatabase
 
     public override string Provider => "sqlite";
 
+    protected override string AMinute => "60000";
+
     public override string ConnectionString => $"Data Source={Path.Combine(_folder.Path, "bamboo.db")}";
 
     // Read-write without create, in a folder that does not exist: opening fails as for a vanished volume.
@@ -108,6 +115,8 @@ public sealed class SqliteLeaseTestDatabase : LeaseTestDatabase
 public sealed class PostgreSqlLeaseTestDatabase : LeaseTestDatabase
 {
     public override string Provider => "postgresql";
+
+    protected override string AMinute => "interval '1 minute'";
 
     public override string ConnectionString => TestPostgres.ConnectionString ?? "";
 
