@@ -49,13 +49,15 @@ public sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(IEnumerable<string> settings, int? port = null,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var url = $"http://127.0.0.1:{port ?? FreePort()}";
-        var (process, tail) = Launch(url, settings, environment);
-
-        var client = new RunningServerClient(new Uri(url));
+        // Without a port of its own the server binds port 0 and says which port it got: a port found free here and bound
+        // there later could be taken meanwhile by another test's process (every test project runs at once).
+        var (process, tail, listening) = Launch($"http://127.0.0.1:{port ?? 0}", settings, environment);
+        RunningServerClient? client = null;
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var url = port is { } fixedPort ? new Uri($"http://127.0.0.1:{fixedPort}") : await listening.Task.WaitAsync(timeout.Token);
+            client = new RunningServerClient(url);
             while (true)
             {
                 if (process.HasExited)
@@ -71,15 +73,17 @@ public sealed class ServerProcess : IAsyncDisposable
                 await Task.Delay(100, timeout.Token);
             }
         }
-        catch
+        catch (Exception exception)
         {
             // A server that did not come up is not left running.
-            client.Http.Dispose();
+            client?.Http.Dispose();
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             process.Dispose();
+            if (exception is OperationCanceledException && client is null)
+                throw new TimeoutException($"the server never said where it listens:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}");
             throw;
         }
-        return new ServerProcess(process, client, tail);
+        return new ServerProcess(process, client!, tail);
     }
 
     /// <summary>
@@ -89,7 +93,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(IEnumerable<string> settings,
         IReadOnlyDictionary<string, string>? environment, TimeSpan bound)
     {
-        var (process, tail) = Launch($"http://127.0.0.1:{FreePort()}", settings, environment);
+        var (process, tail, _) = Launch($"http://127.0.0.1:{FreePort()}", settings, environment);
         using (process)
         {
             using var timeout = new CancellationTokenSource(bound);
@@ -109,8 +113,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static (Process Process, ConcurrentQueue<string> Tail) Launch(string url, IEnumerable<string> settings,
-        IReadOnlyDictionary<string, string>? environment)
+    private static (Process Process, ConcurrentQueue<string> Tail, TaskCompletionSource<Uri> Listening) Launch(string url,
+        IEnumerable<string> settings, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -122,14 +126,18 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(url);
         start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        // "Now listening on: http://127.0.0.1:<port>": where a server started on port 0 listens.
+        start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
         foreach (var setting in settings) start.ArgumentList.Add(setting);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
         // Drain the output so the child never blocks on a full pipe; keep its last lines for diagnostics.
         var tail = new ConcurrentQueue<string>();
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         DataReceivedEventHandler keep = (sender, line) =>
         {
             if (line.Data is null) return;
+            if (ListeningAt(line.Data) is { } at) listening.TrySetResult(at);
             tail.Enqueue(line.Data);
             while (tail.Count > TailLines) tail.TryDequeue(out _);
         };
@@ -137,7 +145,14 @@ public sealed class ServerProcess : IAsyncDisposable
         process.ErrorDataReceived += keep;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return (process, tail);
+        return (process, tail, listening);
+    }
+
+    private static Uri? ListeningAt(string line)
+    {
+        const string marker = "Now listening on: ";
+        var at = line.IndexOf(marker, StringComparison.Ordinal);
+        return at < 0 ? null : new Uri(line[(at + marker.Length)..].Trim());
     }
 
     /// <summary>Whether the process is still running.</summary>
