@@ -199,7 +199,8 @@ public sealed partial class RunnerState<TRef>
     /// Recovery finished: numbering continues above every sequence that may have been used; executors are watched again
     /// (one that is gone ends its run as <c>Error("lost on restart")</c>); a run without an executor whose deadline has
     /// passed ends the same way; otherwise the deadline timer is re-armed for the time left, a worker's heartbeat
-    /// timeout counts from now, and whoever queued the running run is told again that it started.
+    /// timeout counts from now, whoever queued the running run is told again that it started, and its executor again that
+    /// its cancellation was requested.
     /// </summary>
     public RunnerDecision<TRef> Recovered(DateTimeOffset now)
     {
@@ -222,6 +223,9 @@ public sealed partial class RunnerState<TRef>
         {
             _executorRecovered = true;
             Add(new RunnerEffect<TRef>.Watch(Executor));
+            // Its cancellation was recorded, but the signal may never have left: a write whose commit the journal
+            // reported as failed (the store went away mid-commit) leaves the fact recorded and its effects unapplied.
+            if (CancelRequested) Add(new RunnerEffect<TRef>.SignalCancel(Executor, RunId!, CancelReason ?? "cancelled"));
         }
 
         var left = DeadlineAt is { } deadline && deadline > now ? deadline - now : TimeSpan.Zero;

@@ -65,6 +65,20 @@ public sealed class RunnerStateRecoverySpecs : RunnerStateSpec
         Assert.DoesNotContain(Recover(true, direct, queued, started, ended).Recovered(At(4)).Effects, effect => effect is RunnerEffect<string>.Notify);
     }
 
+    [Fact]
+    public void Should_signal_the_executor_again_when_a_run_is_recovered_with_its_cancellation_requested()
+    {
+        var started = Reserve(T0, executor: ExecA);
+        var runId = ((Reserved)started.Reply!).RunId;
+        var cancelled = State.Cancel(runId, "user pressed stop", T1);
+
+        // The cancellation's fact was recorded, but the incarnation that wrote it never sent the signal.
+        var recovered = Recover(false, started, cancelled).Recovered(T2);
+
+        Assert.Contains(new RunnerEffect<string>.SignalCancel(ExecA, runId, "user pressed stop"), recovered.Effects);
+        Assert.DoesNotContain(Recover(false, started).Recovered(T2).Effects, effect => effect is RunnerEffect<string>.SignalCancel);
+    }
+
     /// <summary>A fresh state recovered from the facts of <paramref name="decisions"/>, or from a snapshot of this one.</summary>
     private RunnerState<string> Recover(bool fromSnapshot, params RunnerDecision<string>[] decisions)
     {
