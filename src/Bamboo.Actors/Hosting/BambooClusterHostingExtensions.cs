@@ -43,9 +43,9 @@ public static class BambooClusterHostingExtensions
             })
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             // A fallback: WithClustering has already appended Akka's own sharding defaults, which win over it for the
-            // keys they hold (the hand-off timeout is therefore one of the options, in front). Putting all these
-            // defaults over Akka's instead made the multi-process chaos test fail in two of three runs (nodes downed
-            // about 30 s after a restart), not understood.
+            // keys they hold (the hand-off timeout stays Akka's 60 s; see ClusterHostingSpecs). Putting these defaults
+            // over Akka's instead made the multi-process chaos test fail in two of three runs (nodes downed about 30 s
+            // after a restart), not yet understood.
             .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
             // The system name is known only now; a seed naming another system would never be joined: fail the start.
             .WithActors((system, _) =>

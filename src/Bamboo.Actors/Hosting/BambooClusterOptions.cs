@@ -67,18 +67,6 @@ public sealed class BambooClusterOptions
     /// </summary>
     public TimeSpan? JoinTimeout { get; set; }
 
-    /// <summary>
-    /// How long a shard's hand-off (a rebalance, a node leaving) may take before the coordinator gives up on it and the
-    /// shard starts elsewhere. Default 10 seconds: a session runner stops within one write, while Akka's 60 s left a
-    /// shard whose region had just died (a rebalance started right after a node was killed) unanswered for a minute
-    /// (measured by the multi-process chaos test). Set here, not in HOCON: hosting puts Akka's own sharding defaults
-    /// in front of the library's.
-    /// </summary>
-    public TimeSpan? HandOffTimeout { get; set; }
-
-    /// <summary>The hand-off timeout when <see cref="HandOffTimeout"/> is not set.</summary>
-    public static readonly TimeSpan DefaultHandOffTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>Whether this node joins a cluster: <see cref="Enabled"/>, else whether there are <see cref="Seeds"/>.</summary>
     public bool IsEnabled => Enabled ?? SeedAddresses().Length > 0;
 
@@ -120,7 +108,6 @@ public sealed class BambooClusterOptions
         if (StableAfter <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:StableAfter must be positive.", nameof(StableAfter));
         if (AcceptableHeartbeatPause <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:AcceptableHeartbeatPause must be positive.", nameof(AcceptableHeartbeatPause));
         if (JoinTimeout <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:JoinTimeout must be positive.", nameof(JoinTimeout));
-        if (HandOffTimeout <= TimeSpan.Zero) throw new ArgumentException("Bamboo:Cluster:HandOffTimeout must be positive.", nameof(HandOffTimeout));
         if (MinimumMembers < 1) throw new ArgumentException("Bamboo:Cluster:MinimumMembers must be at least 1.", nameof(MinimumMembers));
         return this;
     }
@@ -149,7 +136,6 @@ public sealed class BambooClusterOptions
         hocon.AppendSetting("akka.cluster.split-brain-resolver.stable-after", StableAfter);
         hocon.AppendSetting("akka.cluster.failure-detector.acceptable-heartbeat-pause", AcceptableHeartbeatPause);
         hocon.AppendSetting("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes", JoinTimeout);
-        hocon.AppendSetting("akka.cluster.sharding.handoff-timeout", HandOffTimeout ?? DefaultHandOffTimeout);
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
     }
 }
