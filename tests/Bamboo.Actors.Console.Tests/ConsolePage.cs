@@ -33,6 +33,8 @@ public sealed class ConsolePage : IAsyncDisposable
             if (NetworkCut && (IsEventStream(request.Url) || (request.Failure ?? "").Contains("ERR_INTERNET_DISCONNECTED", StringComparison.Ordinal))) return;
             // The page closed its event stream itself (it left the session, or the page is closing).
             if (IsEventStream(request.Url) && (Closing || (request.Failure ?? "").Contains("ERR_ABORTED", StringComparison.Ordinal))) return;
+            // A read the page cancelled itself: a poll in flight when the view changed (signing in re-renders the page).
+            if (request.Method == "GET" && (request.Failure ?? "").Contains("ERR_ABORTED", StringComparison.Ordinal)) return;
             Report($"request failed: {request.Method} {request.Url} {request.Failure}");
         };
         page.Response += (_, response) =>
