@@ -57,6 +57,9 @@ public sealed record ModelFigures
         void Count(string kind, int n = 1) => faults[kind] = faults.GetValueOrDefault(kind) + n;
         foreach (var fault in record.Faults) Count("node " + fault.Kind.ToString().ToLowerInvariant() switch { "outage" => "store outage", var k => k });
         foreach (var injected in record.Injected.Where(injected => injected.Cause == "random")) Count($"journal write {injected.Fault.ToString().ToLowerInvariant()}");
+        // Not injected: what the store, the breaker's call timeout or the open breaker failed by itself.
+        foreach (var observed in record.Injected.Where(injected => injected.Cause is "store" or "call timeout" or "breaker open"))
+            Count($"journal write {observed.Fault.ToString().ToLowerInvariant()}ed by itself ({observed.Cause})");
         foreach (var run in record.Runs.Where(run => run.DiedAt is not null)) Count($"executor {run.DeathCause}");
         Count("shard lease lost by a live node", record.LostLeases.Count);
         Count("subscriber killed", record.Subscribers.Count(subscriber => subscriber.CloseReason == "killed"));

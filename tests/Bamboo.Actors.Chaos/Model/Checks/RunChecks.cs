@@ -204,7 +204,7 @@ public sealed class RunsEndInTimeCheck : IModelCheck
         var id = Routing.SessionIds.ToEntityId(run.SessionId);
         foreach (var injected in record.Injected.Where(injected => injected.PersistenceId.EndsWith(id, StringComparison.Ordinal) &&
                                                                    injected.At >= from - TimeSpan.FromSeconds(30) && injected.At <= to).Take(5))
-            yield return $"journal fault injected for the session at {RunClock.Format(injected.At)} on {injected.Node}: {injected.Fault} ({injected.Cause})";
+            yield return $"journal write fault for the session at {RunClock.Format(injected.At)} on {injected.Node}: {injected.Fault} ({injected.Cause})";
     }
 }
 

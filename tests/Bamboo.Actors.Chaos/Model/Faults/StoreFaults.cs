@@ -20,7 +20,8 @@ public enum WriteFault
 /// <param name="PersistenceId">The writer it hit.</param>
 /// <param name="Fault">What it did.</param>
 /// <param name="Delay">How long a delayed write was held back.</param>
-/// <param name="Cause">Why: <c>random</c>, <c>outage</c> or <c>dead</c> (the node had crashed).</param>
+/// <param name="Cause">Why: <c>random</c>, <c>outage</c> or <c>dead</c> (the node had crashed); or, for a failure the
+/// journal observed without injecting it, <c>store</c>, <c>call timeout</c> or <c>breaker open</c>.</param>
 public sealed record InjectedFault(TimeSpan At, string Node, string PersistenceId, WriteFault Fault, TimeSpan Delay, string Cause);
 
 /// <summary>A node that had not crashed lost a shard's lease: its renewals in the store did not complete in time (a store
@@ -114,6 +115,15 @@ public sealed class StoreFaults(RunClock clock, int seed)
             }
             return (WriteFault.None, TimeSpan.Zero);
         }
+    }
+
+    /// <summary>
+    /// A write of <paramref name="persistenceId"/> through <paramref name="node"/>'s journal failed without an injected
+    /// fault (<paramref name="cause"/>: <c>store</c>, <c>call timeout</c>, <c>breaker open</c>): recorded like one.
+    /// </summary>
+    public void Observed(string node, string persistenceId, WriteFault fault, string cause)
+    {
+        lock (_gate) _injected.Add(new InjectedFault(Clock.Now, node, persistenceId, fault, TimeSpan.Zero, cause));
     }
 
     /// <summary>Whether a read (recovery) through <paramref name="node"/>'s journal fails.</summary>

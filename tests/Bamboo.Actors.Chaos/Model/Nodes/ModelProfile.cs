@@ -30,6 +30,9 @@ public sealed record ModelProfile
 
     public TimeSpan RebalanceInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>More HOCON in front of everything (a spec's own settings).</summary>
+    public string ExtraHocon { get; init; } = "";
+
     /// <summary>The HOCON in front of the library's for one node incarnation.</summary>
     public Config Hocon(string nodeKey)
     {
@@ -37,7 +40,7 @@ public sealed record ModelProfile
         var journal = typeof(ChaosSqlJournal).AssemblyQualifiedNameWithoutVersion();
         var lease = typeof(ChaosLease).AssemblyQualifiedNameWithoutVersion();
         var logger = typeof(NodeLogger).AssemblyQualifiedNameWithoutVersion();
-        return ConfigurationFactory.ParseString($$"""
+        var profile = ConfigurationFactory.ParseString($$"""
             {{NodeContext.KeyPath}} = "{{nodeKey}}"
             akka {
               loglevel = INFO
@@ -71,6 +74,7 @@ public sealed record ModelProfile
               lease-operation-timeout = {{Ms(LeaseTimeout * 2 / 5)}}
             }
             """);
+        return ExtraHocon.Length == 0 ? profile : ConfigurationFactory.ParseString(ExtraHocon).WithFallback(profile);
     }
 }
 
