@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Bamboo.Actors.Server;
 using Bamboo.Actors.Server.Tests;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Console.Tests;
 
@@ -12,7 +12,7 @@ public sealed class ClusterOverviewSpecs
     [Fact]
     public async Task Should_list_the_members_with_their_roles_and_the_sessions_they_host()
     {
-        var port = FreePort();
+        var port = TestPorts.Next();
         await using var server = await RunningServer.StartAsync(
             "--Bamboo:Cluster:Hostname=127.0.0.1",
             $"--Bamboo:Cluster:Port={port}",
@@ -56,10 +56,4 @@ public sealed class ClusterOverviewSpecs
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,3 +1,4 @@
+using Bamboo.Actors.TestSupport;
 namespace Bamboo.Actors.Server.Tests;
 
 /// <summary>A node that cannot join its cluster does not linger as a process that answers /healthz but no session: it
@@ -12,8 +13,8 @@ public sealed class ClusterJoinSpecs
         [
             $"--Bamboo:Persistence:DataFolder={Path.Combine(Path.GetTempPath(), "bamboo-server-tests", Guid.NewGuid().ToString("N"))}",
             "--Bamboo:Cluster:Hostname=127.0.0.1",
-            $"--Bamboo:Cluster:Port={ServerProcess.FreePort()}",
-            $"--Bamboo:Cluster:Seeds:0=akka.tcp://{BambooServer.ActorSystemName}@127.0.0.1:{ServerProcess.FreePort()}",
+            $"--Bamboo:Cluster:Port={TestPorts.Next()}",
+            $"--Bamboo:Cluster:Seeds:0=akka.tcp://{BambooServer.ActorSystemName}@127.0.0.1:{TestPorts.Next()}",
             "--Bamboo:Cluster:JoinTimeout=00:00:03",
         ], environment: null, TimeSpan.FromSeconds(60));
 

@@ -47,7 +47,7 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output) : IAsyncLifeti
     {
         // Three nodes, each listing all three as seeds (README's recipe); failure detection tighter than production's.
         var clock = Stopwatch.StartNew();
-        int[] akkaPorts = [ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort()];
+        int[] akkaPorts = [TestPorts.Next(), TestPorts.Next(), TestPorts.Next()];
         var seeds = akkaPorts.Select((port, i) => $"--Bamboo:Cluster:Seeds:{i}=akka.tcp://{BambooServer.ActorSystemName}@127.0.0.1:{port}");
         string[] Settings(int port) =>
         [

@@ -4,6 +4,7 @@ using Bamboo.Actors.Server.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Server.Tests;
 
@@ -56,7 +57,7 @@ public sealed class ListenGuardSpecs
     [Fact]
     public async Task Should_exit_non_zero_with_a_message_when_kestrel_endpoints_bind_every_interface_without_a_key()
     {
-        var port = ServerProcess.FreePort();
+        var port = TestPorts.Next();
         var environment = new Dictionary<string, string> { ["Kestrel__Endpoints__Http__Url"] = $"http://0.0.0.0:{port}" };
 
         var (exitCode, output) = await ServerProcess.RunToExitAsync([DataFolder()], environment, TimeSpan.FromSeconds(60));
@@ -69,7 +70,7 @@ public sealed class ListenGuardSpecs
     [Fact]
     public async Task Should_serve_and_require_the_key_when_kestrel_endpoints_bind_every_interface_with_a_key()
     {
-        var port = ServerProcess.FreePort();
+        var port = TestPorts.Next();
         var environment = new Dictionary<string, string>
         {
             ["Kestrel__Endpoints__Http__Url"] = $"http://0.0.0.0:{port}",

@@ -37,7 +37,7 @@ public sealed class ReadinessSpecs(ITestOutputHelper output)
     {
         await using var server = await RunningServer.StartAsync(
             "--Bamboo:Persistence:Mode=PostgreSql",
-            $"--Bamboo:Persistence:ConnectionString=Host=127.0.0.1;Port={ServerProcess.FreePort()};Username=bamboo;Password=bamboo;Database=bamboo;Timeout=2",
+            $"--Bamboo:Persistence:ConnectionString=Host=127.0.0.1;Port={TestPorts.Next()};Username=bamboo;Password=bamboo;Database=bamboo;Timeout=2",
             ShortProbe);
 
         var (status, checks) = await ReadyzAsync(server.Http);
@@ -87,7 +87,7 @@ public sealed class ReadinessSpecs(ITestOutputHelper output)
         await using var server = await RunningServer.StartAsync(
             "--Bamboo:Cluster:Hostname=127.0.0.1",
             "--Bamboo:Cluster:Port=0",
-            $"--Bamboo:Cluster:Seeds:0=akka.tcp://{BambooServer.ActorSystemName}@127.0.0.1:{ServerProcess.FreePort()}");
+            $"--Bamboo:Cluster:Seeds:0=akka.tcp://{BambooServer.ActorSystemName}@127.0.0.1:{TestPorts.Next()}");
 
         var (status, checks) = await ReadyzAsync(server.Http);
 
@@ -100,7 +100,7 @@ public sealed class ReadinessSpecs(ITestOutputHelper output)
     [Fact]
     public async Task Should_become_ready_in_cluster_mode_once_the_node_is_up()
     {
-        var port = ServerProcess.FreePort();
+        var port = TestPorts.Next();
         await using var server = await RunningServer.StartAsync(
             "--Bamboo:Cluster:Hostname=127.0.0.1",
             $"--Bamboo:Cluster:Port={port}",

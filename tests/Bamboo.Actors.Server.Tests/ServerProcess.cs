@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Server.Tests;
 
@@ -93,7 +92,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(IEnumerable<string> settings,
         IReadOnlyDictionary<string, string>? environment, TimeSpan bound)
     {
-        var (process, tail, _) = Launch($"http://127.0.0.1:{FreePort()}", settings, environment);
+        var (process, tail, _) = Launch($"http://127.0.0.1:{TestPorts.Next()}", settings, environment);
         using (process)
         {
             using var timeout = new CancellationTokenSource(bound);
@@ -178,12 +177,6 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The server built by the same build as these tests (same configuration).</summary>
     private static string ServerDll()

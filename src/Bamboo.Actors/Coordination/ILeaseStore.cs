@@ -24,4 +24,13 @@ internal interface ILeaseStore
 
     /// <summary>Clears the owner if the lease is still exactly what this holder wrote. Whether it was.</summary>
     Task<bool> ReleaseAsync(string name, string owner, long version, CancellationToken cancellation);
+
+    /// <summary>
+    /// The unexpired leases (by the database's clock) whose owner starts with <paramref name="ownerPrefix"/> and is not
+    /// <paramref name="exceptOwner"/>: what other nodes of this system hold now.
+    /// </summary>
+    Task<IReadOnlyList<HeldLease>> HeldByOthersAsync(string ownerPrefix, string exceptOwner, CancellationToken cancellation);
 }
+
+/// <summary>One held lease as the table has it.</summary>
+internal sealed record HeldLease(string Name, string Owner, long Version);

@@ -69,6 +69,24 @@ internal sealed class PostgreSqlLeaseStore(string connectionString, string table
                 p.AddWithValue("version", version);
             }, cancellation) is not null;
 
+    public async Task<IReadOnlyList<HeldLease>> HeldByOthersAsync(string ownerPrefix, string exceptOwner, CancellationToken cancellation)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellation);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT name, owner, version FROM {table}
+            WHERE owner IS NOT NULL AND owner <> @except AND starts_with(owner, @prefix) AND expires_at > clock_timestamp()
+            """;
+        command.CommandTimeout = _commandTimeoutSeconds;
+        command.Parameters.AddWithValue("except", exceptOwner);
+        command.Parameters.AddWithValue("prefix", ownerPrefix);
+        var held = new List<HeldLease>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) held.Add(new HeldLease(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        return held;
+    }
+
     private async Task<long?> ExecuteScalarAsync(string sql, Action<NpgsqlParameterCollection> parameters, CancellationToken cancellation)
     {
         await using var connection = new NpgsqlConnection(connectionString);

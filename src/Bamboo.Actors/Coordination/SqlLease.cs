@@ -379,7 +379,7 @@ public sealed class SqlLease : Lease, IDisposable
         }
     }
 
-    private static ILeaseStore CreateStore(SqlLeaseSettings settings, TimeSpan operationTimeout) => settings.Database switch
+    internal static ILeaseStore CreateStore(SqlLeaseSettings settings, TimeSpan operationTimeout) => settings.Database switch
     {
         SqlLeaseDatabase.Sqlite => new SqliteLeaseStore(settings.ConnectionString, settings.TableName, operationTimeout),
         _ => new PostgreSqlLeaseStore(settings.ConnectionString, settings.TableName, operationTimeout),

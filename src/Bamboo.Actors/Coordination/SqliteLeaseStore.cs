@@ -64,6 +64,25 @@ internal sealed class SqliteLeaseStore(string connectionString, string table, Ti
                 p.AddWithValue("$version", version);
             }, cancellation) is not null;
 
+    public async Task<IReadOnlyList<HeldLease>> HeldByOthersAsync(string ownerPrefix, string exceptOwner, CancellationToken cancellation)
+    {
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellation);
+        await using var command = connection.CreateCommand();
+        // A plain read: in WAL mode it sees the last commit without waiting for the writers.
+        command.CommandText = $"""
+            SELECT name, owner, version FROM {table}
+            WHERE owner IS NOT NULL AND owner <> $except AND substr(owner, 1, length($prefix)) = $prefix AND expires_at > {Now}
+            """;
+        command.CommandTimeout = _commandTimeoutSeconds;
+        command.Parameters.AddWithValue("$except", exceptOwner);
+        command.Parameters.AddWithValue("$prefix", ownerPrefix);
+        var held = new List<HeldLease>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) held.Add(new HeldLease(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        return held;
+    }
+
     private async Task<long?> ScalarAsync(string sql, Action<SqliteParameterCollection> parameters, CancellationToken cancellation)
     {
         await using var connection = new SqliteConnection(connectionString);

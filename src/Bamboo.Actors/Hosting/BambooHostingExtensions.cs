@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Bamboo.Actors.Client;
 using Bamboo.Actors.Configuration;
+using Bamboo.Actors.Coordination;
 using Bamboo.Actors.Routing;
 using Bamboo.Actors.Runners;
 using Bamboo.Actors.Sharding;
@@ -112,6 +113,8 @@ public static class BambooHostingExtensions
                 registry.Register<RunnerSupervisor>(supervisor);
                 // Before the shards are handed off (cluster-sharding-shutdown-region comes later): drain this node's sessions.
                 RunnerSupervisor.DrainOnShutdown(system, supervisor, BambooConfig.RunnerSettings(system).ShutdownGrace);
+                // A node alone in a cluster of its own while another cluster renews leases on the same store leaves.
+                if (lease is not null) system.ActorOf(SecondClusterGuard.Props(system, lease.ConfigPath), SecondClusterGuard.Name);
             });
     }
 

@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Bamboo.Actors.Server;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Chaos.Processes;
 
@@ -13,19 +12,7 @@ public sealed record NodeEndpoint(int Index, int HttpPort, int AkkaPort)
     /// <summary>The node's Akka address, as a seed entry names it.</summary>
     public string AkkaAddress => $"akka.tcp://{BambooServer.ActorSystemName}@127.0.0.1:{AkkaPort}";
 
-    /// <summary><paramref name="count"/> nodes on free loopback ports (all held open until all are chosen, so none repeats).</summary>
-    public static IReadOnlyList<NodeEndpoint> OnFreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count * 2).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-            return Enumerable.Range(0, count).Select(i => new NodeEndpoint(i + 1, ports[2 * i], ports[2 * i + 1])).ToArray();
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
-        }
-    }
+    /// <summary><paramref name="count"/> nodes on free loopback ports (<see cref="TestPorts"/>: none repeats).</summary>
+    public static IReadOnlyList<NodeEndpoint> OnFreePorts(int count) =>
+        Enumerable.Range(0, count).Select(i => new NodeEndpoint(i + 1, TestPorts.Next(), TestPorts.Next())).ToArray();
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Bamboo.Actors.Client;
@@ -9,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MyService;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Cluster.Tests.Hosting;
 
@@ -26,7 +25,7 @@ public sealed class ReadmeClusterExampleSpecs
     [Fact]
     public async Task Should_form_a_one_node_cluster_from_the_Bamboo_Cluster_configuration_of_the_example()
     {
-        var port = FreePort();
+        var port = TestPorts.Next();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -55,12 +54,6 @@ public sealed class ReadmeClusterExampleSpecs
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string Find(string relativePath)
     {

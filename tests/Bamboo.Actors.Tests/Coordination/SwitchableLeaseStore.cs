@@ -31,6 +31,9 @@ internal sealed class SwitchableLeaseStore(ILeaseStore real, ILeaseStore unreach
     public Task<long?> TryAcquireAsync(string name, string owner, TimeSpan ttl, CancellationToken cancellation) =>
         Current.TryAcquireAsync(name, owner, ttl, cancellation);
 
+    public Task<IReadOnlyList<HeldLease>> HeldByOthersAsync(string ownerPrefix, string exceptOwner, CancellationToken cancellation) =>
+        Current.HeldByOthersAsync(ownerPrefix, exceptOwner, cancellation);
+
     public async Task<long?> RenewAsync(string name, string owner, long version, TimeSpan ttl, CancellationToken cancellation)
     {
         Interlocked.Increment(ref _renewals);

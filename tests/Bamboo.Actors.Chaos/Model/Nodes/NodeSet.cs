@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Bamboo.Actors.Chaos.History;
 using Bamboo.Actors.Chaos.Model.Faults;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Chaos.Model.Nodes;
 
@@ -37,7 +36,7 @@ public sealed class NodeSet : IAsyncDisposable
         Topology = topology;
         _slots = new ModelNode?[slots];
         _incarnations = new int[slots];
-        _ports = Enumerable.Range(0, slots).Select(_ => topology == Topology.Cluster ? FreePort() : 0).ToArray();
+        _ports = Enumerable.Range(0, slots).Select(_ => topology == Topology.Cluster ? TestPorts.Next() : 0).ToArray();
         _store = store;
         _profile = profile;
         _faults = faults;
@@ -217,12 +216,4 @@ public sealed class NodeSet : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
