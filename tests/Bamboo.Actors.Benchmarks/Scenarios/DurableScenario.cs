@@ -11,6 +11,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 
@@ -389,15 +390,7 @@ public static class DurableScenario
             });
     }
 
-    private static async Task DropPostgresAsync(string connectionString)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(connectionString);
-        await admin.OpenAsync();
-        await using var drop = admin.CreateCommand();
-        drop.CommandText = $"DROP DATABASE IF EXISTS {BenchDatabase} WITH (FORCE)";
-        await drop.ExecuteNonQueryAsync();
-    }
+    private static Task DropPostgresAsync(string connectionString) => PostgresDatabases.DropAsync(connectionString, BenchDatabase);
 
     private static long CountRows(System.Data.Common.DbConnection connection, string table)
     {

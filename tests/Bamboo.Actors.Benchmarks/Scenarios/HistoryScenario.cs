@@ -10,6 +10,7 @@ using Bamboo.Actors.Protocol;
 using Npgsql;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 
@@ -294,13 +295,5 @@ public static class HistoryScenario
         return new NpgsqlConnectionStringBuilder(connectionString) { Database = BenchDatabase }.ConnectionString;
     }
 
-    private static async Task DropPostgresAsync(string connectionString)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(connectionString);
-        await admin.OpenAsync();
-        await using var drop = admin.CreateCommand();
-        drop.CommandText = $"DROP DATABASE IF EXISTS {BenchDatabase} WITH (FORCE)";
-        await drop.ExecuteNonQueryAsync();
-    }
+    private static Task DropPostgresAsync(string connectionString) => PostgresDatabases.DropAsync(connectionString, BenchDatabase);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Bamboo.Actors.Benchmarks.Harness;
 using Npgsql;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 
@@ -167,11 +168,7 @@ public static class HttpScenario
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var database = $"{builder.Database ?? "bamboo"}_http";
         var admin = builder.ConnectionString;
-        async Task Drop()
-        {
-            NpgsqlConnection.ClearAllPools();
-            await Execute(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-        }
+        Task Drop() => PostgresDatabases.DropAsync(admin, database);
         await Drop();
         await Execute(admin, $"CREATE DATABASE {database}");
         var bench = new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;

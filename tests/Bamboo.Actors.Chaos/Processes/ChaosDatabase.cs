@@ -1,5 +1,6 @@
 using Bamboo.Actors.Chaos.History;
 using Npgsql;
+using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Chaos.Processes;
 
@@ -54,7 +55,7 @@ public sealed class ChaosDatabase
         return rows;
     }
 
-    public Task DropAsync() => ExecuteOnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+    public Task DropAsync() => PostgresDatabases.DropAsync(_serverConnectionString, $"\"{Name}\"");
 
     private async Task ExecuteOnServerAsync(string sql)
     {
