@@ -33,4 +33,14 @@ internal interface ILeaseStore
 }
 
 /// <summary>One held lease as the table has it.</summary>
-internal sealed record HeldLease(string Name, string Owner, long Version);
+internal sealed record HeldLease(string Name, string Owner, long Version)
+{
+    /// <summary>Runs <paramref name="command"/> (selecting name, owner, version) and reads every row.</summary>
+    public static async Task<IReadOnlyList<HeldLease>> ReadAllAsync(System.Data.Common.DbCommand command, CancellationToken cancellation)
+    {
+        var held = new List<HeldLease>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) held.Add(new HeldLease(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        return held;
+    }
+}

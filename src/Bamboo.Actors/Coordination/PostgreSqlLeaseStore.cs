@@ -81,10 +81,7 @@ internal sealed class PostgreSqlLeaseStore(string connectionString, string table
         command.CommandTimeout = _commandTimeoutSeconds;
         command.Parameters.AddWithValue("except", exceptOwner);
         command.Parameters.AddWithValue("prefix", ownerPrefix);
-        var held = new List<HeldLease>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation)) held.Add(new HeldLease(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
-        return held;
+        return await HeldLease.ReadAllAsync(command, cancellation);
     }
 
     private async Task<long?> ExecuteScalarAsync(string sql, Action<NpgsqlParameterCollection> parameters, CancellationToken cancellation)
