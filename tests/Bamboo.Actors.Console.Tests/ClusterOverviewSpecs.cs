@@ -55,5 +55,4 @@ public sealed class ClusterOverviewSpecs
             await Task.Delay(200, timeout.Token);
         }
     }
-
 }

@@ -9,9 +9,9 @@ using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Protocol;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Bamboo.Actors.TestSupport;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
-using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 

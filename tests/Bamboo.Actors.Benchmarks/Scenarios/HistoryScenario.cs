@@ -8,9 +8,9 @@ using Bamboo.Actors.History;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Protocol;
 using Npgsql;
+using Bamboo.Actors.TestSupport;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
-using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Benchmarks.Scenarios;
 

@@ -54,7 +54,6 @@ public sealed class ReadmeClusterExampleSpecs
         }
     }
 
-
     private static string Find(string relativePath)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

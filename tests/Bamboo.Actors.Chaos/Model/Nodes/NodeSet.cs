@@ -2,9 +2,9 @@ using Akka.Actor;
 using Akka.Cluster;
 using Bamboo.Actors.Chaos.History;
 using Bamboo.Actors.Chaos.Model.Faults;
+using Bamboo.Actors.TestSupport;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
-using Bamboo.Actors.TestSupport;
 
 namespace Bamboo.Actors.Chaos.Model.Nodes;
 
@@ -215,5 +215,4 @@ public sealed class NodeSet : IAsyncDisposable
             node.Context.Unregister();
         }
     }
-
 }
