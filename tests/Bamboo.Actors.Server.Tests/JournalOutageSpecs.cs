@@ -9,8 +9,9 @@ namespace Bamboo.Actors.Server.Tests;
 
 /// <summary>
 /// The database goes away under load and comes back (a stopped PostgreSQL, through a proxy this spec cuts): meanwhile
-/// durable sessions answer 503 and change nothing, the process stays up; afterwards service resumes by itself within
-/// seconds, and every run acknowledged before the outage is still there, exactly as it was.
+/// durable sessions answer 503, the process stays up; afterwards service resumes by itself within seconds, and every
+/// run acknowledged before the outage is still there (a write answered 503 as the connection was cut may have been
+/// committed: its session shows it, by the same run).
 /// </summary>
 public sealed class JournalOutageSpecs(ITestOutputHelper output)
 {
@@ -80,7 +81,10 @@ public sealed class JournalOutageSpecs(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Created, again);
         Assert.True(resumed < TimeSpan.FromSeconds(10), $"served again only {resumed.TotalSeconds:F1} s after the database returned");
 
-        // Nothing acknowledged before the outage was lost, and the refused finalizes changed nothing.
+        // Nothing acknowledged before the outage was lost. Sessions b and c were not written during it: still running.
+        // Session a's finalizes were answered 503, but one of them may have been committed all the same: the cut can
+        // reset the connection after PostgreSQL committed and before it said so, and no client can tell. So a is either
+        // still running or completed, by that same run, and finishing it now is accepted or found already done.
         // A session whose write failed during the outage left memory and recovers again: it may take a few seconds more.
         foreach (var (name, runId) in runs)
         {
@@ -89,9 +93,13 @@ public sealed class JournalOutageSpecs(ITestOutputHelper output)
                 var (response, body) = await server.GetAsync(RunningServer.Path(Session(name)));
                 return response.StatusCode == HttpStatusCode.OK ? body : null;
             });
-            Assert.Equal(("running", runId), (snapshot.GetProperty("status").GetString(), snapshot.GetProperty("runId").GetString()));
+            var (status, current) = (snapshot.GetProperty("status").GetString(), snapshot.GetProperty("runId").GetString());
+            Assert.Equal(runId, current);
+            if (name == "a") Assert.Contains(status, new string?[] { "running", "completed" });
+            else Assert.Equal("running", status);
         }
         var (finalized, result) = await server.PostAsync(RunningServer.Path(Session("a"), $"/runs/{runs["a"]}/finalize"), """{"outcome":"completed"}""");
-        Assert.Equal((HttpStatusCode.OK, "completed"), (finalized.StatusCode, result.GetProperty("status").GetString()));
+        Assert.Contains((finalized.StatusCode, result.GetProperty("status").GetString()),
+            new (HttpStatusCode, string?)[] { (HttpStatusCode.OK, "completed"), (HttpStatusCode.Conflict, "completed") });
     }
 }
