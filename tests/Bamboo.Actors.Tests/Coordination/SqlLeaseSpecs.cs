@@ -206,7 +206,9 @@ public abstract class SqlLeaseSpecs : Akka.TestKit.Xunit2.TestKit
     public async Task Should_keep_the_lease_through_a_database_outage_shorter_than_the_validity()
     {
         SkipUnavailable();
-        var (lease, store) = SwitchableLease("node-a");
+        // The patient lease (validity 16 s, renewals every 200 ms): two failed renewals take 0.4 s on a quiet machine,
+        // but more than the short lease's 1.5 s validity on a loaded one (seen in CI), which is an outage longer than it.
+        var (lease, store) = SwitchableLease("node-a", configPath: PatientConfigPath);
         var probe = CreateTestProbe();
         Assert.True(await lease.Acquire(reason => probe.Ref.Tell(reason)));
 
@@ -295,9 +297,9 @@ public abstract class SqlLeaseSpecs : Akka.TestKit.Xunit2.TestKit
     private Lease Lease(string owner) => LeaseProvider.Get(Sys).GetLease(_leaseName, ConfigPath, owner);
 
     /// <summary>A lease whose database can be made unreachable (not through LeaseProvider: it needs the store).</summary>
-    private (SqlLease Lease, SwitchableLeaseStore Store) SwitchableLease(string owner, string? name = null)
+    private (SqlLease Lease, SwitchableLeaseStore Store) SwitchableLease(string owner, string? name = null, string configPath = ConfigPath)
     {
-        var config = Sys.Settings.Config.GetConfig(ConfigPath).WithFallback(Sys.Settings.Config.GetConfig("akka.coordination.lease"));
+        var config = Sys.Settings.Config.GetConfig(configPath).WithFallback(Sys.Settings.Config.GetConfig("akka.coordination.lease"));
         var settings = LeaseSettings.Create(config, name ?? _leaseName, owner);
         var timeout = settings.TimeoutSettings.OperationTimeout;
         var store = new SwitchableLeaseStore(
