@@ -113,6 +113,8 @@ public static class BambooHostingExtensions
                 registry.Register<RunnerSupervisor>(supervisor);
                 // Before the shards are handed off (cluster-sharding-shutdown-region comes later): drain this node's sessions.
                 RunnerSupervisor.DrainOnShutdown(system, supervisor, BambooConfig.RunnerSettings(system).ShutdownGrace);
+                // A hand-off meant for this node's previous incarnation is answered by its region now.
+                system.ActorOf(StaleHandOffResponder.Props(region), StaleHandOffResponder.Name);
                 // A node alone in a cluster of its own while another cluster renews leases on the same store leaves.
                 if (lease is not null) system.ActorOf(SecondClusterGuard.Props(system, lease.ConfigPath), SecondClusterGuard.Name);
             });
