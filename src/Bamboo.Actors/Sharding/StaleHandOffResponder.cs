@@ -40,7 +40,7 @@ internal sealed class StaleHandOffResponder : ReceiveActor
         {
             if (!IsStaleHandOff(letter.Message, letter.Recipient, _region, _self)) return;
             _log.Info("A hand-off from {0} reached this node's previous incarnation ({1}): passing it to {2}, which answers for it",
-                letter.Sender, letter.Recipient.Path, _region.Path);
+                letter.Sender, letter.Recipient.Path.ToStringWithUid(), _region.Path.ToStringWithUid());
             _region.Tell(letter.Message, letter.Sender);
         });
         Receive<Terminated>(_ => Context.Stop(Self));
