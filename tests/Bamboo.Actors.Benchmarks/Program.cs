@@ -14,6 +14,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
     ["durable"] = (o, _) => DurableScenario.RunAsync(o),
     ["history"] = (o, _) => HistoryScenario.RunAsync(o),
     ["http"] = HttpScenario.RunAsync,
+    ["journal"] = JournalSizeScenario.RunAsync,
     ["soak"] = SoakScenario.RunAsync,
     ["micro"] = (o, rest) =>
     {

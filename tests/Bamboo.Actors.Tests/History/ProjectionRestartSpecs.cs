@@ -4,7 +4,9 @@ using Akka.Event;
 using Bamboo.Actors.History;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Runners;
 using Bamboo.Actors.Tests.Persistence;
+using Microsoft.Data.Sqlite;
 using static Bamboo.Actors.Protocol.RunnerCommands;
 using static Bamboo.Actors.Protocol.RunnerReplies;
 
@@ -117,6 +119,34 @@ public sealed class ProjectionRestartSpecs : IDisposable
     }
 
     /// <summary>Completes once the projection has warned of <c>count</c> failed starts.</summary>
+    [Fact]
+    public async Task Should_read_the_journal_tags_by_tag_and_offset_range_not_by_tag_alone()
+    {
+        var (system, store) = Start();
+        await using (system)
+        {
+            var reserved = await system.Ask<Reserved>(new Reserve("indexed"));
+            await AwaitAsync(store, "indexed", reserved.RunId, RunStatus.Running);
+        }
+
+        // The shape of Akka.Persistence.Sql's EventsByTag read on its tag table. With only the plugin's indexes SQLite
+        // searches tags_tag_idx (tag=?) — every tagged fact, on every poll — instead of the offset range.
+        await using var connection = new SqliteConnection(ConnectionString + ";Pooling=False");
+        await connection.OpenAsync();
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = $"""
+            EXPLAIN QUERY PLAN
+            SELECT r.ordering, r.message, (SELECT group_concat(t.tag, ';') FROM tags t WHERE t.ordering_id = r.ordering)
+            FROM journal r LEFT JOIN tags lp ON lp.ordering_id = r.ordering
+            WHERE lp.ordering_id > 1 AND lp.ordering_id <= 100 AND r.deleted = 0 AND lp.tag = '{SessionFacts.Tag}'
+            ORDER BY r.ordering LIMIT 500
+            """;
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(3));
+        Assert.Contains(plan, step => step.Contains($"SEARCH lp USING COVERING INDEX {SqlHistoryStore.JournalTagOrderingIndex} (tag=? AND ordering_id>? AND ordering_id<?)"));
+    }
+
     private sealed class RetryListener : ReceiveActor
     {
         public RetryListener(TaskCompletionSource retries, int count)
