@@ -66,7 +66,11 @@ public static class BambooPersistence
             ?? throw new InvalidOperationException($"Bamboo:Persistence:ConnectionString is required for {options.Mode}.");
         var provider = options.EffectiveProviderName;
         // SQLite: every connection the plugins open gets the store's connection settings (synchronous, busy timeout).
-        var data = options.Mode == BambooPersistenceMode.Sqlite ? SqliteDataOptions(provider, connectionString, options) : null;
+        // Both stores: the plugins' reads of rows' tags go through the tag table's key (TagAggregateRewriter).
+        var data = (options.Mode == BambooPersistenceMode.Sqlite
+                ? SqliteDataOptions(provider, connectionString, options)
+                : new DataOptions().UseConnectionString(provider, connectionString))
+            .UseInterceptor(TagAggregateRewriter.Instance);
         // Not the system's default plugins: sessions name theirs (bamboo.runners.journal-plugin), so an application's
         // own persistent actors keep whatever default it configures.
         var journal = new SqlJournalOptions(isDefaultPlugin: false, identifier)

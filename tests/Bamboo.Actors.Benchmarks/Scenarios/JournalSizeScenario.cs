@@ -32,7 +32,7 @@ public static class JournalSizeScenario
         var serverDll = rest.FirstOrDefault(a => a.StartsWith("--server-dll=", StringComparison.Ordinal))?["--server-dll=".Length..]
                         ?? ServerProcess.DefaultServerDll();
         var table = new MarkdownTable("facts in the journal", "filled in s", "ready after s", "idle server CPU ms/s", "new sessions/s",
-            "p50 ms", "p99 ms", "server CPU µs/request");
+            "p50 ms", "p99 ms", "server CPU µs/request", "read model caught up, s after the load");
         foreach (var size in Sizes(options))
         {
             try
@@ -50,7 +50,8 @@ public static class JournalSizeScenario
                     "with copies of one real tagged fact under their own persistence ids, the read model's offset moved past them. Idle: " +
                     $"the server's CPU over {Idle(options).TotalSeconds:0.#} s from {Settle(options).TotalSeconds:0.#} s after ready, with no request. New sessions: POST " +
                     $"/sessions/{{new id}}/reservations from {Clients} clients, {options.HttpWarmup.TotalSeconds:0.#} s untimed, then " +
-                    $"{options.HttpWindows} windows of {options.HttpWindow.TotalSeconds:0.#} s; the median window.");
+                    $"{options.HttpWindows} windows of {options.HttpWindow.TotalSeconds:0.#} s; the median window. Caught up: from the end of the " +
+                    "load until the read model's stored offset reaches the journal's last tagged fact (polled every 100 ms).");
     }
 
     private static async Task MeasureAsync(int size, string serverDll, BenchOptions options, MarkdownTable table)
@@ -86,23 +87,37 @@ public static class JournalSizeScenario
         if (http.Errors > 0) Report.Failure($"journal size {size:N0}: {http.Errors:N0} request(s) threw (first: {http.FirstError})", comparison: false);
         var median = windows.OrderBy(w => w.PerSecond).ElementAt(windows.Count / 2);
         var merged = HttpWindow.Merge(windows);
-        Report.Progress($"  idle {idle:0.0} ms CPU/s, {median.RequestsPerSecond:N0} new sessions/s");
+        var caughtUp = await CatchUpAsync(Path.Combine(folder.Path, "bamboo.db"), CatchUpLimit(options));
+        Report.Progress($"  idle {idle:0.0} ms CPU/s, {median.RequestsPerSecond:N0} new sessions/s, read model caught up after " +
+                        (caughtUp is { } c ? $"{c.TotalSeconds:0.0} s" : "more than the limit"));
         table.Row(size, filled.TotalSeconds, server.Ready.TotalSeconds, idle, median.RequestsPerSecond, merged.Milliseconds(50),
-            merged.Milliseconds(99), median.ServerCpuMicrosPerRequest);
+            merged.Milliseconds(99), median.ServerCpuMicrosPerRequest,
+            caughtUp is { } t ? t.TotalSeconds : $"> {CatchUpLimit(options).TotalSeconds:0}");
+    }
+
+    private static TimeSpan CatchUpLimit(BenchOptions options) => options.Quick ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(120);
+
+    /// <summary>How long after the load the read model's stored offset reaches the journal's last tagged fact; null
+    /// when it has not within <paramref name="limit"/>.</summary>
+    private static async Task<TimeSpan?> CatchUpAsync(string database, TimeSpan limit)
+    {
+        await using var connection = Open(database);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT (SELECT max(offset_value) FROM bamboo_history_offsets) >= (SELECT max(ordering_id) FROM tags)";
+            if (Convert.ToInt64(await command.ExecuteScalarAsync()) == 1) return clock.Elapsed;
+            await Task.Delay(100);
+        }
+        return null;
     }
 
     /// <summary>Waits until the read model has applied the seed's facts (its stored offset reached the last tagged one).</summary>
     private static async Task WaitForProjectionAsync(string database)
     {
-        await using var connection = Open(database);
-        for (var attempt = 0; ; attempt++)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT (SELECT max(offset_value) FROM bamboo_history_offsets) >= (SELECT max(ordering_id) FROM tags)";
-            if (Convert.ToInt64(await command.ExecuteScalarAsync()) == 1) return;
-            if (attempt > 200) throw new TimeoutException("the read model did not apply the seed's facts in 20 s");
-            await Task.Delay(100);
-        }
+        if (await CatchUpAsync(database, TimeSpan.FromSeconds(20)) is null)
+            throw new TimeoutException("the read model did not apply the seed's facts in 20 s");
     }
 
     /// <summary>Adds <paramref name="size"/> copies of the journal's first tagged fact, each under its own persistence id,
