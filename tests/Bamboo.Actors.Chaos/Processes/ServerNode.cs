@@ -256,6 +256,10 @@ public sealed class ServerNode : IAsyncDisposable
             if (!ReferenceEquals(process, _process) || _expectingExit) return;
             _up = false;
         }
-        _unexpectedExit(new NodeExit(Index, incarnation, _clock.Now, process.ExitCode, OutputTail()));
+        var at = _clock.Now;
+        // The exit is raised before the output handlers have read the last lines from the pipe (seen in CI: a downed
+        // node's tail lacked its last line, which says why it left); WaitForExit() returns once they have.
+        process.WaitForExit();
+        _unexpectedExit(new NodeExit(Index, incarnation, at, process.ExitCode, OutputTail()));
     }
 }
