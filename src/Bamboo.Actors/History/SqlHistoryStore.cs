@@ -42,10 +42,10 @@ public sealed class SqlHistoryStore : IHistoryStore
     internal const string JournalTagOrderingIndex = "bamboo_tags_tag_ordering_idx";
 
     private readonly HistoryStoreKind _kind;
-    private bool _journalIndexed;
     private readonly string _connectionString;
     private readonly int _runsPerSession;
     private readonly NpgsqlDataSource? _postgres;
+    private bool _journalIndexed;
 
     /// <summary>A store on <paramref name="connectionString"/>, keeping <paramref name="runsPerSession"/> runs per session.</summary>
     public SqlHistoryStore(HistoryStoreKind kind, string connectionString, int runsPerSession)
@@ -107,7 +107,8 @@ public sealed class SqlHistoryStore : IHistoryStore
 
     /// <summary>Creates <see cref="JournalTagOrderingIndex"/> once the journal's tag table exists (the journal plugin
     /// creates it when it starts, so a first attempt may come too early; every batch applied tries again until it
-    /// succeeded).</summary>
+    /// succeeded). On a journal that grew without it, the first start builds it: about a second per million facts, with
+    /// the database's write lock held, so the sessions' writes wait behind it (for up to the busy timeout).</summary>
     private async Task IndexJournalTagsAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         if (_journalIndexed || !Sqlite) return;

@@ -12,7 +12,8 @@ namespace Bamboo.Actors.Hosting;
 /// read model's events-by-tag query, and in events-by-persistence-id — with a string aggregate over the tag table
 /// filtered by the row's ordering (a session's own recovery reads no tags). linq2db 6.5 renders the filter inside the
 /// aggregate and leaves the subquery without a <c>WHERE</c>:
-/// <c>(SELECT GROUP_CONCAT(CASE WHEN t1.ordering_id = x.Ordering THEN t1.tag ELSE NULL END, ';') FROM tags t1)</c> on SQLite, <c>STRING_AGG(t1.tag, ';') FILTER (WHERE t1.ordering_id = x."Ordering") FROM tags t1</c> on
+/// <c>(SELECT GROUP_CONCAT(CASE WHEN t1.ordering_id = x.Ordering THEN t1.tag ELSE NULL END, ';') FROM tags t1)</c> on
+/// SQLite, <c>(SELECT STRING_AGG(t1.tag, ';') FILTER (WHERE t1.ordering_id = x."Ordering") FROM tags t1)</c> on
 /// PostgreSQL. Neither can use an index: each returned row reads the whole tag table, one row per fact ever tagged
 /// (18 ms a row at 300,000 facts on SQLite), so the read model falls behind for good once the journal has grown.</para>
 /// <para>This interceptor, on the plugins' connections, moves the filter to the subquery's <c>WHERE</c>: the same result
