@@ -6,6 +6,7 @@ using Akka.Configuration;
 using Akka.Hosting;
 using Bamboo.Actors.History;
 using Bamboo.Actors.Runners;
+using Bamboo.Actors.Sharding;
 
 namespace Bamboo.Actors.Hosting;
 
@@ -84,7 +85,14 @@ public static class BambooHistoryHosting
         {
             return builder.WithSingleton<HistoryProjection>(ProjectionName,
                 (system, _, _) => BambooHistory.Get(system).ProjectionProps(supervisor: null)!,
-                new ClusterSingletonOptions { Role = options.ShardRole }, createProxyToo: false);
+                new ClusterSingletonOptions
+                {
+                    Role = options.ShardRole,
+                    // Also across two clusters formed on one store by mistake: one projection writes the tables.
+                    LeaseImplementation = BambooSharding.Lease(options.Persistence),
+                    LeaseRetryInterval = BambooSharding.LeaseRetryInterval,
+                },
+                createProxyToo: false);
         }
         return builder.WithActors((system, registry) =>
         {

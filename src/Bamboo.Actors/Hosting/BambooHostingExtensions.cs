@@ -95,6 +95,8 @@ public static class BambooHostingExtensions
         ArgumentNullException.ThrowIfNull(options);
         var lease = BambooSharding.Lease(options.Persistence);
         lease?.Apply(builder);
+        // One shard coordinator per store: it runs only where its lease is held.
+        if (lease is not null) builder.AddHocon(BambooSharding.CoordinatorSingleton(lease), HoconAddMode.Prepend);
         return builder
             .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
             // Behind the application's own choice (BambooClusterOptions.SplitBrainStrategy is prepended): a node
@@ -116,7 +118,8 @@ public static class BambooHostingExtensions
                 // A hand-off meant for this node's previous incarnation is answered by its region now.
                 system.ActorOf(StaleHandOffResponder.Props(region), StaleHandOffResponder.Name);
                 // A node alone in a cluster of its own while another cluster renews leases on the same store leaves.
-                if (lease is not null) system.ActorOf(SecondClusterGuard.Props(system, lease.ConfigPath), SecondClusterGuard.Name);
+                if (lease is not null && system.Settings.Config.GetBoolean("bamboo.cluster.second-cluster-guard", true))
+                    system.ActorOf(SecondClusterGuard.Props(system, lease.ConfigPath), SecondClusterGuard.Name);
             });
     }
 

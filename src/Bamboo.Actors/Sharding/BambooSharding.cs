@@ -88,6 +88,32 @@ public static class BambooSharding
     /// shards are leased (the lease, not this margin, keeps a cut-off node's entities from running twice).</summary>
     public static readonly TimeSpan LeaseRemovalMargin = TimeSpan.FromSeconds(2);
 
+    /// <summary>Where the shard coordinator's singleton settings are when shards are leased (<see cref="CoordinatorSingleton"/>).</summary>
+    public const string CoordinatorSingletonPath = "bamboo.sharding.coordinator-singleton";
+
+    /// <summary>
+    /// The shard coordinator's singleton settings when shards are leased: Akka's defaults (<c>akka.cluster.singleton</c>)
+    /// plus the shards' lease, so the coordinator runs only on the node that holds the coordinator's lease on the shared
+    /// store. The coordinator keeps its state (which shard lives in which region) in the journal under one persistence
+    /// id; a second cluster on the same store, such as a restarted first seed that joined itself, would otherwise start
+    /// a coordinator of its own on that state, take shards from regions it cannot see, and write it back, and the real
+    /// cluster's coordinator, recovering after the clash of writes, would then believe a live region's shard was
+    /// elsewhere: that shard never got its lease again anywhere else while the region that held it kept renewing it.
+    /// Put in front of Akka's sharding defaults, which hosting adds after the library's.
+    /// </summary>
+    public static Config CoordinatorSingleton(SqlLeaseOptions lease) => ConfigurationFactory.ParseString($$"""
+        akka.cluster.sharding.coordinator-singleton = "{{CoordinatorSingletonPath}}"
+        {{CoordinatorSingletonPath}} {
+          singleton-name = "singleton"
+          role = ""
+          hand-over-retry-interval = 1s
+          min-number-of-hand-over-retries = 15
+          use-lease = "{{lease.ConfigPath}}"
+          lease-retry-interval = {{LeaseRetryInterval.TotalMilliseconds}}ms
+          consider-app-version = false
+        }
+        """);
+
     /// <summary>How soon a shard that could not get its lease (its last holder crashed and the lease has not expired yet)
     /// tries again; Akka's default is 5 s.</summary>
     public static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);

@@ -3,6 +3,8 @@ using Akka.Cluster;
 using Bamboo.Actors.Cluster.Tests.Infrastructure;
 using Bamboo.Actors.Hosting;
 using Bamboo.Actors.Protocol;
+using Bamboo.Actors.Routing;
+using Bamboo.Actors.Sharding;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 using static Bamboo.Actors.Protocol.RunnerCommands;
@@ -31,8 +33,10 @@ public sealed class TwoClustersSpecs(ITestOutputHelper output) : IAsyncLifetime
                 options.Persistence.Mode = BambooPersistenceMode.Sqlite;
                 options.Persistence.DataFolder = _folder;
             },
-            // Short lease timings, so the second cluster's takeover is quick to watch.
+            // Short lease timings, so the second cluster's takeover is quick to watch; the second cluster on purpose,
+            // so the guard that would shut it down (it sees the first cluster's coordinator renew its lease) is off.
             ExtraHocon = """
+                bamboo.cluster.second-cluster-guard = off
                 bamboo.coordination.lease {
                   heartbeat-timeout = 3s
                   heartbeat-interval = 500ms
@@ -74,6 +78,42 @@ public sealed class TwoClustersSpecs(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(handovers.Distinct().Count(), handovers.Count);
         Assert.Equal(2, handovers.Count);
     }
+
+    [Fact]
+    public async Task Should_run_one_shard_coordinator_at_a_time_on_a_shared_journal()
+    {
+        const string first = "first", other = "other";
+        var extractor = new SessionMessageExtractor();
+        Assert.NotEqual(extractor.ShardId(first, null), extractor.ShardId(other, null));
+        await Eventually.AnswerAsync<RunnerSnapshot>(_first.Runners, new GetStatus(first), TimeSpan.FromSeconds(30));
+
+        // The second cluster's coordinator does not start while the first's holds the coordinator's lease: not even a
+        // shard that nobody holds is allocated there, and the coordinator's state in the journal has one writer. (A
+        // coordinator of its own would read that state, take the first cluster's shards from regions it cannot see,
+        // and write that.)
+        Assert.NotNull(await CoordinatorOf(_first));
+        await Assert.ThrowsAsync<AskTimeoutException>(() => _second.Runners.Ask<IRunnerReply>(new GetStatus(other), TimeSpan.FromSeconds(4)));
+        Assert.Null(await CoordinatorOf(_second));
+        var coordinator = JournalWriters(CoordinatorId);
+        Assert.NotEmpty(coordinator);
+        Assert.Single(coordinator.Distinct());
+
+        // Once the first cluster leaves (its coordinator gives the lease back), the second's coordinator starts.
+        await _first.LeaveAsync();
+        await Eventually.AnswerAsync<RunnerSnapshot>(_second.Runners, new GetStatus(other), TimeSpan.FromSeconds(30));
+        Assert.NotNull(await CoordinatorOf(_second));
+        var writers = JournalWriters(CoordinatorId);
+        output.WriteLine($"coordinator writers in sequence order: {string.Join(", ", writers)}");
+        Assert.Equal(2, writers.Where((writer, i) => i == 0 || writers[i - 1] != writer).Count());
+    }
+
+    /// <summary>The node's shard coordinator singleton (the supervisor that keeps the coordinator running), if it runs one.</summary>
+    private static async Task<IActorRef?> CoordinatorOf(ClusterNode node) =>
+        (await node.System.ActorSelection($"/system/sharding/{BambooSharding.TypeName}Coordinator/singleton")
+            .Ask<ActorIdentity>(new Identify(null), Remote)).Subject;
+
+    /// <summary>The persistence id of the session shards' coordinator (its state: which shard lives in which region).</summary>
+    private const string CoordinatorId = "/system/sharding/" + BambooSharding.TypeName + "Coordinator/singleton/coordinator";
 
     /// <summary>The writer of each of a persistence id's journal rows, in sequence order.</summary>
     private List<string> JournalWriters(string persistenceId)

@@ -20,8 +20,16 @@ public sealed class OutageJournal : MemoryJournal
     /// <summary>Completed when a failing write starts waiting for <see cref="Stall"/>.</summary>
     public static volatile TaskCompletionSource? Stalled;
 
+    /// <summary>While set, a write is recorded and then fails all the same (the connection lost during the commit).</summary>
+    public static volatile bool LoseCommitAnswer;
+
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
+        if (LoseCommitAnswer)
+        {
+            await base.WriteMessagesAsync(messages, cancellationToken);
+            throw new InvalidOperationException("connection lost while committing");
+        }
         if (!Down) return await base.WriteMessagesAsync(messages, cancellationToken);
         Stalled?.TrySetResult();
         if (Stall is { } stall) await stall.Task;
@@ -48,6 +56,7 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
     public Task InitializeAsync()
     {
         OutageJournal.Down = false;
+        OutageJournal.LoseCommitAnswer = false;
         OutageJournal.Stall = null;
         _system = DurableSystem.Start(new BambooPersistenceOptions { Mode = BambooPersistenceMode.InMemory }, Hocon);
         return Task.CompletedTask;
@@ -105,6 +114,23 @@ public sealed class JournalFailureSpecs : IAsyncLifetime
         var signal = Assert.IsType<ExecutorSignals.CancelRun>(await executor.ReceiveAsync(TimeSpan.FromSeconds(15)));
         Assert.Equal(run.RunId, signal.RunId);
         Assert.Contains("deadline", signal.Reason);
+    }
+
+    [Fact]
+    public async Task Should_tell_the_executor_of_a_cancellation_recorded_by_a_write_that_reported_failure()
+    {
+        var executor = Inbox.Create(_system.System);
+        var run = await _system.Ask<Reserved>(new Reserve("s4", Executor: executor.Receiver, Deadline: TimeSpan.FromMinutes(5)));
+        OutageJournal.LoseCommitAnswer = true;
+        Assert.IsType<Unavailable>(await _system.Ask<IRunnerReply>(new Cancel("s4", run.RunId, "stop it")));
+        OutageJournal.LoseCommitAnswer = false;
+
+        // The runner that failed to write left memory; its next incarnation finds the cancellation recorded after all
+        // and tells the executor, long before the deadline.
+        var status = await _system.StatusAsync("s4");
+        Assert.Equal((RunStatus.Running, run.RunId, true), (status.Status, status.RunId, status.CancelRequested));
+        var signal = Assert.IsType<ExecutorSignals.CancelRun>(await executor.ReceiveAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((run.RunId, "stop it"), (signal.RunId, signal.Reason));
     }
 
     public async Task DisposeAsync()
