@@ -32,6 +32,9 @@ public sealed partial class RunnerState<TRef>
                     : new RunCancelling(cancel.Reason) { SessionId = SessionId, RunId = cancel.RunId, Sequence = cancel.Sequence, Timestamp = cancel.At };
                 break;
             case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId && Status == RunStatus.Running:
+                _endedCancelled = CancelRequested && Executor is { } executor
+                    ? new CancelledRunEnd(ended.RunId, executor, CancelReason ?? "cancelled", ended.CompletedAt)
+                    : null;
                 derived = EndedRun(ended.RunId, ended.Status, ended.Error, ended.CompletedAt, ended.RoundCount, ended.LastToolName,
                     ended.LastToolPhase, ended.Output, ended.Sequence);
                 break;
@@ -195,12 +198,15 @@ public sealed partial class RunnerState<TRef>
         foreach (var start in durable.Starts) (_starts ??= [])[start.Key] = start;
     }
 
+    /// <summary>How long after a cancelled run ended its executor is told again when the session is recovered.</summary>
+    internal static readonly TimeSpan EndedSignalWindow = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Recovery finished: numbering continues above every sequence that may have been used; executors are watched again
     /// (one that is gone ends its run as <c>Error("lost on restart")</c>); a run without an executor whose deadline has
     /// passed ends the same way; otherwise the deadline timer is re-armed for the time left, a worker's heartbeat
     /// timeout counts from now, whoever queued the running run is told again that it started, and its executor again that
-    /// its cancellation was requested.
+    /// its cancellation was requested; so is the executor of a cancelled run that ended shortly before.
     /// </summary>
     public RunnerDecision<TRef> Recovered(DateTimeOffset now)
     {
@@ -209,6 +215,13 @@ public sealed partial class RunnerState<TRef>
         {
             if (queued.Executor is not null) Add(new RunnerEffect<TRef>.Watch(queued.Executor));
         }
+        // Told again: the run that ended last with its cancellation requested (interrupted by the next reservation, its
+        // deadline's grace over) may have been ended by an incarnation that died before its signal left the node, and
+        // an executor never told goes on working for a run that is over. Recently only: an executor that has not heard
+        // in that long is gone. An executor that heard it, or finalized the run itself, ignores the repeat.
+        if (_endedCancelled is { } ended && now - ended.At <= EndedSignalWindow)
+            Add(new RunnerEffect<TRef>.SignalCancel(ended.Executor, ended.RunId, ended.Reason));
+        _endedCancelled = null;
         if (Status != RunStatus.Running) return Decide(null);
 
         // Told again: the incarnation that started the queued run may have crashed before its word reached the reserver

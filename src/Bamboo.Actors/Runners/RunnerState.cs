@@ -102,6 +102,18 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// <summary>Who queued the running run, in a durable state (told again that it started when it is recovered).</summary>
     private TRef? _reserver;
 
+    /// <summary>
+    /// Replay only: the run that ended last, if its cancellation had been requested and it had an executor — ended by
+    /// this session (interrupted, its deadline's grace over) or by its executor after the signal. Told again when the
+    /// state is recovered: the incarnation that wrote the end may have died before its signal left the node. The live
+    /// path clears it (its own signal goes out with the write), so an idle session keeps no reference to a finished
+    /// executor. Not in snapshots: a snapshot taken with the very write that ended the run loses it.
+    /// </summary>
+    private CancelledRunEnd? _endedCancelled;
+
+    /// <summary>A run that ended with its cancellation requested, and whom to tell (<see cref="_endedCancelled"/>).</summary>
+    private sealed record CancelledRunEnd(string RunId, TRef Executor, string Reason, DateTimeOffset At);
+
     /// <summary>When the current run's deadline passes.</summary>
     public DateTimeOffset? DeadlineAt { get; private set; }
 
@@ -427,6 +439,7 @@ public sealed partial class RunnerState<TRef> where TRef : class
         var finished = _recordsFacts
             ? Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence))
             : Retain(EndedRun(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
+        _endedCancelled = null;
         Add(CancelTimersEffect);
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
         Emit(finished);

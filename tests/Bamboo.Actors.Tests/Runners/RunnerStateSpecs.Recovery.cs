@@ -80,6 +80,40 @@ public sealed class RunnerStateRecoverySpecs : RunnerStateSpec
     }
 
     /// <summary>A fresh state recovered from the facts of <paramref name="decisions"/>, or from a snapshot of this one.</summary>
+    [Fact]
+    public void Should_signal_the_executor_of_an_interrupted_run_again_when_the_session_is_recovered()
+    {
+        var first = Reserve(T0, executor: ExecA);
+        var runId = ((Reserved)first.Reply!).RunId;
+        var interrupted = Reserve(T1, ConflictPolicy.Interrupt, executor: ExecB);
+        var signal = new RunnerEffect<string>.SignalCancel(ExecA, runId, "interrupted");
+        Assert.Contains(signal, interrupted.Effects);
+
+        // The incarnation that ended the first run and started the second died before its signal left the node.
+        var next = Recover(false, first, interrupted);
+        var recovered = next.Recovered(T2);
+
+        Assert.Equal((RunStatus.Running, ExecB), (next.Status, next.Executor));
+        Assert.Contains(signal, recovered.Effects);
+    }
+
+    [Fact]
+    public void Should_not_signal_the_executor_of_a_run_that_ended_without_cancellation_or_long_ago_or_live()
+    {
+        var finalized = Reserve(T0, executor: ExecA);
+        var ended = State.Finalize(((Reserved)finalized.Reply!).RunId, RunOutcome.Completed, T1);
+        Assert.DoesNotContain(Recover(false, finalized, ended).Recovered(T2).Effects, effect => effect is RunnerEffect<string>.SignalCancel);
+
+        var second = Reserve(T2, executor: ExecA);
+        var interrupted = Reserve(At(3), ConflictPolicy.Interrupt, executor: ExecB);
+        var later = At(3) + RunnerState<string>.EndedSignalWindow + TimeSpan.FromSeconds(1);
+        Assert.DoesNotContain(Recover(false, finalized, ended, second, interrupted).Recovered(later).Effects,
+            effect => effect is RunnerEffect<string>.SignalCancel signal && signal.Executor == ExecA);
+
+        // The live state sent its signal with the write: nothing is kept for it.
+        Assert.DoesNotContain(State.Recovered(At(4)).Effects, effect => effect is RunnerEffect<string>.SignalCancel signal && signal.Executor == ExecA);
+    }
+
     private RunnerState<string> Recover(bool fromSnapshot, params RunnerDecision<string>[] decisions)
     {
         var next = new RunnerState<string>(Session, Settings, () => "unused", durable: true);
