@@ -43,7 +43,7 @@ public static class BambooClusterHostingExtensions
             })
             .AddHocon(options.ToHocon(), HoconAddMode.Prepend)
             // A fallback: WithClustering has already appended Akka's own sharding defaults, which win over it for the
-            // keys they hold (the hand-off timeout stays Akka's 60 s; see ClusterHostingSpecs). Putting these defaults
+            // keys they hold (the hand-off timeout alone is put in front, by WithBambooShardRegion). Putting all of them
             // over Akka's instead made the multi-process chaos test fail in two of three runs (nodes downed about 30 s
             // after a restart), not yet understood.
             .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)

@@ -97,6 +97,8 @@ public static class BambooHostingExtensions
         lease?.Apply(builder);
         // One shard coordinator per store: it runs only where its lease is held.
         if (lease is not null) builder.AddHocon(BambooSharding.CoordinatorSingleton(lease), HoconAddMode.Prepend);
+        // In front of Akka's sharding defaults, which hosting adds after the library's (hocon/cluster.conf says why).
+        builder.AddHocon(BambooSharding.HandOffTimeout(BambooConfig.Cluster), HoconAddMode.Prepend);
         return builder
             .AddHocon(BambooConfig.Cluster, HoconAddMode.Append)
             // Behind the application's own choice (BambooClusterOptions.SplitBrainStrategy is prepended): a node

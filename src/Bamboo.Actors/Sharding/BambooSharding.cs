@@ -114,6 +114,15 @@ public static class BambooSharding
         }
         """);
 
+    /// <summary>
+    /// <c>akka.cluster.sharding.handoff-timeout</c> as <paramref name="defaults"/> (the library's <c>hocon/cluster.conf</c>)
+    /// has it, on its own, to put in front of Akka's sharding defaults (60 s): a rebalance whose shard stopped without
+    /// answering (its lease lost in the middle of the hand-off) holds that shard's commands for this long. A timed-out
+    /// hand-off leaves the shard where it was, so its lease is never contended by it.
+    /// </summary>
+    public static Config HandOffTimeout(Config defaults) => ConfigurationFactory.ParseString(
+        $"akka.cluster.sharding.handoff-timeout = {defaults.GetTimeSpan("akka.cluster.sharding.handoff-timeout").TotalMilliseconds}ms");
+
     /// <summary>How soon a shard that could not get its lease (its last holder crashed and the lease has not expired yet)
     /// tries again; Akka's default is 5 s.</summary>
     public static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);

@@ -121,9 +121,9 @@ public sealed class ClusterHostingSpecs : IAsyncLifetime
         Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.GetString("akka.cluster.downing-provider-class"));
         Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
         Assert.Equal(TimeSpan.FromSeconds(20), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
-        // The library's cluster defaults (hocon/cluster.conf) where Akka.Hosting adds no default of its own first. The
-        // hand-off timeout is one it adds first: it stays Akka's 60 s (see BambooClusterHostingExtensions).
-        Assert.Equal(TimeSpan.FromSeconds(60), ClusterSharding.Get(system).Settings.TuningParameters.HandOffTimeout);
+        // The library's cluster defaults (hocon/cluster.conf) where Akka.Hosting adds no default of its own first; the
+        // hand-off timeout, which Akka's sharding defaults hold too (60 s), is put in front of them.
+        Assert.Equal(TimeSpan.FromSeconds(10), ClusterSharding.Get(system).Settings.TuningParameters.HandOffTimeout);
         Assert.Equal(TimeSpan.FromSeconds(60), config.GetTimeSpan("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
         Assert.Equal(TimeSpan.FromSeconds(5), config.GetTimeSpan("akka.cluster.retry-unsuccessful-join-after"));
         Assert.Equal(TimeSpan.FromSeconds(1), config.GetTimeSpan("akka.remote.retry-gate-closed-for"));

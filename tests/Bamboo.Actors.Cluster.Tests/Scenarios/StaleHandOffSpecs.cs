@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 using Bamboo.Actors.Cluster.Tests.Infrastructure;
 using Bamboo.Actors.Sharding;
 using Xunit.Abstractions;
@@ -11,7 +12,8 @@ namespace Bamboo.Actors.Cluster.Tests.Scenarios;
 /// removed; a node restarted on the same address receives it for a region of another uid. Unanswered, the coordinator
 /// holds the shard for the whole hand-off timeout (60 s); the restarted node's region answers it instead. The messages
 /// are the coordinator's own (internal to Akka.Cluster.Sharding): the coordinator side is played by a probe that sends
-/// the real <c>HandOff</c> to the region path of an earlier incarnation (another uid) over remoting.
+/// the real <c>HandOff</c> to the region path of an earlier incarnation (another uid) over remoting. Likewise a hand-off
+/// that a shard stopped before answering (dead-lettered at the shard) is answered by its region.
 /// </summary>
 public sealed class StaleHandOffSpecs(SharedClusterFixture fixture, ITestOutputHelper output) : SharedClusterSpec(fixture, output)
 {
@@ -59,6 +61,42 @@ public sealed class StaleHandOffSpecs(SharedClusterFixture fixture, ITestOutputH
         var elsewhere = (new RootActorPath(Cluster[2].Address) / region.Path.Elements).WithUid(region.Path.Uid + 1);
         Assert.False(StaleHandOffResponder.IsStaleHandOff(handOff, Resolve(node, elsewhere), region, self));
         Assert.False(StaleHandOffResponder.IsStaleHandOff("HandOff", Resolve(node, stale), region, self));
+    }
+
+    [Fact]
+    public void Should_answer_a_hand_off_that_a_shard_of_the_node_stopped_before_answering()
+    {
+        var node = Cluster[2];
+        var coordinator = ProbeOn(Cluster[0]);
+        var region = ClusterSharding.Get(node.System).ShardRegion(BambooSharding.TypeName);
+        const string shard = "stopped-before-answering";
+        var handOff = CoordinatorMessage("HandOff", shard);
+
+        // The region passed the hand-off to its shard, which stopped (its remembered sessions did not load in time) with
+        // the hand-off stashed: it went to dead letters. The region answers it once the shard is gone.
+        var gone = Resolve(node, region.Path / shard);
+        node.System.EventStream.Publish(new DeadLetter(handOff, coordinator.Ref, gone));
+
+        var stopped = coordinator.ExpectMsg<object>(Remote);
+        Assert.Equal(CoordinatorMessages + "ShardStopped", stopped.GetType().FullName);
+        Assert.Equal(shard, stopped.GetType().GetField("Shard")!.GetValue(stopped));
+    }
+
+    [Fact]
+    public void Should_recognise_only_hand_offs_dead_lettered_at_a_shard_of_its_region()
+    {
+        var node = Cluster[1];
+        var region = ClusterSharding.Get(node.System).ShardRegion(BambooSharding.TypeName);
+        var handOff = CoordinatorMessage("HandOff", "s");
+        var shard = Resolve(node, region.Path / "s");
+
+        Assert.True(StaleHandOffResponder.IsUnansweredShardHandOff(handOff, shard, region));
+        // The region itself, a child of another actor, a shard path on another node, another message.
+        Assert.False(StaleHandOffResponder.IsUnansweredShardHandOff(handOff, region, region));
+        Assert.False(StaleHandOffResponder.IsUnansweredShardHandOff(handOff, Resolve(node, region.Path.Parent / "other" / "s"), region));
+        var remote = new RootActorPath(Cluster[2].Address) / region.Path.Elements / "s";
+        Assert.False(StaleHandOffResponder.IsUnansweredShardHandOff(handOff, Resolve(node, remote), region));
+        Assert.False(StaleHandOffResponder.IsUnansweredShardHandOff("HandOff", shard, region));
     }
 
     /// <summary>The region of <paramref name="node"/> as an earlier incarnation had it (same path, another uid), as
