@@ -81,6 +81,20 @@ public sealed class ModelNode
 
     public volatile NodeState State = NodeState.Up;
 
+    // When the node went down (crashed or left) as the workload saw it, in ticks of the run clock; -1 while up.
+    private long _downAtTicks = -1;
+    private volatile string? _downCause;
+
+    /// <summary>Records that the node went down at <paramref name="at"/> (the first call counts).</summary>
+    public void MarkDown(TimeSpan at, string cause)
+    {
+        if (Interlocked.CompareExchange(ref _downAtTicks, at.Ticks, -1) == -1) _downCause = cause;
+    }
+
+    /// <summary>When and why the node went down, if it did: what an executor reserved on it meanwhile died of.</summary>
+    public (TimeSpan At, string Cause)? Down =>
+        Interlocked.Read(ref _downAtTicks) is var ticks and >= 0 ? (TimeSpan.FromTicks(ticks), _downCause ?? "node down") : null;
+
     /// <summary>Whether the harness may send through this node (up, not leaving or crashed).</summary>
     public bool Usable => State == NodeState.Up && !System.WhenTerminated.IsCompleted;
 

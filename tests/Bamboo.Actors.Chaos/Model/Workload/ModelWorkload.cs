@@ -85,6 +85,8 @@ public sealed class ModelWorkload
         // Executors may have died at any time from the fault's start (a leaving node stops its actors while it shuts
         // down): the earliest is what a check may rely on.
         var at = since ?? Now;
+        // First, so that a run registered from now on (its reservation answered as the node went down) sees it.
+        node.MarkDown(at, cause);
         foreach (var session in _sessions.Values)
         {
             RunHandle[] runs;
@@ -300,7 +302,7 @@ public sealed class ModelWorkload
             SessionId = session.Id, Kind = ExecutorKind.Lease, Node = node, Policy = policy, Deadline = deadline, ReservedBy = entry.Id,
             Lease = lease, RequestedAt = start,
         };
-        lock (session.Gate) session.Runs.Add(handle);
+        AddRun(session, handle);
         if (lease.Status == LeaseStatus.Active)
         {
             handle.MarkActive(lease.RunId!, entry.End, lease.StartedAt);
@@ -381,8 +383,18 @@ public sealed class ModelWorkload
                 if (handle.Worker is { } worker) node.System.Stop(worker);
                 return;
         }
-        lock (session.Gate) session.Runs.Add(handle);
+        AddRun(session, handle);
         if (kind == ExecutorKind.External) Background(() => ExternalWorkerAsync(random.Next(), handle));
+    }
+
+    /// <summary>
+    /// Registers a reserved run. Its executor lives on the node it was reserved through: if that node went down before
+    /// the reservation's answer was read, <see cref="NodeDown"/> did not see the run, and the executor died with the node.
+    /// </summary>
+    private static void AddRun(SessionModel session, RunHandle handle)
+    {
+        lock (session.Gate) session.Runs.Add(handle);
+        if (handle.Kind != ExecutorKind.External && handle.Node.Down is { } down) handle.MarkDead(down.At, down.Cause);
     }
 
     /// <summary>A later answer to a raw reservation: a queued run started, or was withdrawn.</summary>
