@@ -6,8 +6,19 @@ namespace Bamboo.Actors.Runners;
 /// <summary>How facts change the state, and how a durable session is snapshotted, restored and recovered.</summary>
 public sealed partial class RunnerState<TRef>
 {
-    /// <summary>Applies a recorded fact (decisions do this as they go; recovery replays the journal through it).</summary>
-    public void Apply(RunnerFact<TRef> fact) => Derive(fact);
+    /// <summary>Applies a recorded fact: recovery replays the journal through it (decisions derive the same change as they
+    /// record each fact).</summary>
+    public void Apply(RunnerFact<TRef> fact)
+    {
+        // Replay only: the run that ended last with its cancellation requested, told again once recovered.
+        if (fact is RunnerFact<TRef>.RunEnded ended && ended.RunId == RunId && Status == RunStatus.Running)
+        {
+            _endedCancelled = CancelRequested && Executor is { } executor
+                ? new CancelledRunEnd(ended.RunId, executor, CancelReason ?? "cancelled", ended.CompletedAt)
+                : null;
+        }
+        Derive(fact);
+    }
 
     /// <summary>
     /// Applies <paramref name="fact"/> and returns the lifecycle event it stands for (stamped with the fact's sequence),
@@ -32,9 +43,6 @@ public sealed partial class RunnerState<TRef>
                     : new RunCancelling(cancel.Reason) { SessionId = SessionId, RunId = cancel.RunId, Sequence = cancel.Sequence, Timestamp = cancel.At };
                 break;
             case RunnerFact<TRef>.RunEnded ended when ended.RunId == RunId && Status == RunStatus.Running:
-                _endedCancelled = CancelRequested && Executor is { } executor
-                    ? new CancelledRunEnd(ended.RunId, executor, CancelReason ?? "cancelled", ended.CompletedAt)
-                    : null;
                 derived = EndedRun(ended.RunId, ended.Status, ended.Error, ended.CompletedAt, ended.RoundCount, ended.LastToolName,
                     ended.LastToolPhase, ended.Output, ended.Sequence);
                 break;

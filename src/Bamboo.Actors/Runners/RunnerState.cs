@@ -105,9 +105,10 @@ public sealed partial class RunnerState<TRef> where TRef : class
     /// <summary>
     /// Replay only: the run that ended last, if its cancellation had been requested and it had an executor — ended by
     /// this session (interrupted, its deadline's grace over) or by its executor after the signal. Told again when the
-    /// state is recovered: the incarnation that wrote the end may have died before its signal left the node. The live
-    /// path clears it (its own signal goes out with the write), so an idle session keeps no reference to a finished
-    /// executor. Not in snapshots: a snapshot taken with the very write that ended the run loses it.
+    /// state is recovered: the incarnation that wrote the end may have died before its signal left the node. Set only by
+    /// <see cref="Apply"/> (the live path's own signal goes out with the write), and cleared once recovered, so an idle
+    /// session keeps no reference to a finished executor. Not in snapshots: a snapshot taken with the very write that
+    /// ended the run loses it.
     /// </summary>
     private CancelledRunEnd? _endedCancelled;
 
@@ -439,7 +440,6 @@ public sealed partial class RunnerState<TRef> where TRef : class
         var finished = _recordsFacts
             ? Record(new RunnerFact<TRef>.RunEnded(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence))
             : Retain(EndedRun(RunId!, status, error, now, RoundCount, LastToolName, LastToolPhase, output, sequence));
-        _endedCancelled = null;
         Add(CancelTimersEffect);
         if (executor is not null && !IsWatched(executor)) Add(new RunnerEffect<TRef>.Unwatch(executor));
         Emit(finished);
