@@ -1,5 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.DistributedData;
 using Akka.Hosting;
 using Bamboo.Actors.Client;
 using Bamboo.Actors.Configuration;
@@ -105,14 +108,14 @@ public static class BambooHostingExtensions
             // downs others only while it holds the cluster's lease on the shared store, and a minority without it
             // downs itself; without a SQL store, the majority side decides.
             .AddHocon(BambooSharding.SplitBrainDefaults(lease), HoconAddMode.Append)
-            .WithShardRegion<SessionRunner>(
-                BambooSharding.TypeName,
-                (system, _) => BambooSharding.EntityProps(BambooConfig.RunnerSettings(system), lease),
-                new SessionMessageExtractor(),
-                BambooSharding.ShardOptions(options.ShardRole, options.Persistence))
+            // Akka.Hosting's WithShardRegion, with the allocation strategy wrapped (RebalanceAwareAllocationStrategy says why).
+            .AddHocon(ClusterSharding.DefaultConfig().WithFallback(DistributedData.DefaultConfig()).WithFallback(ClusterSingleton.DefaultConfig()),
+                HoconAddMode.Append)
             .WithActors(async (system, registry) =>
             {
-                var region = await registry.GetAsync<SessionRunner>().ConfigureAwait(false);
+                var region = await BambooSharding.StartRegionAsync(system, BambooSharding.ShardOptions(options.ShardRole, options.Persistence),
+                    BambooSharding.EntityProps(BambooConfig.RunnerSettings(system), lease)).ConfigureAwait(false);
+                registry.Register<SessionRunner>(region);
                 var supervisor = system.ActorOf(RunnerSupervisor.PropsForShardRegion(region), options.SupervisorName);
                 registry.Register<RunnerSupervisor>(supervisor);
                 // Before the shards are handed off (cluster-sharding-shutdown-region comes later): drain this node's sessions.

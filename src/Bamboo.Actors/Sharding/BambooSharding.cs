@@ -127,6 +127,24 @@ public static class BambooSharding
     /// tries again; Akka's default is 5 s.</summary>
     public static readonly TimeSpan LeaseRetryInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Starts the session shard region with <paramref name="options"/> (as Akka.Hosting's <c>WithShardRegion</c> does:
+    /// the options over <c>akka.cluster.sharding</c>), on Akka's default allocation strategy for those settings wrapped in
+    /// <see cref="RebalanceAwareAllocationStrategy"/>.
+    /// </summary>
+    public static Task<IActorRef> StartRegionAsync(ActorSystem system, ShardOptions options, Func<string, Props> entityProps)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        var config = ConfigurationFactory.ParseString(options.ToString()).WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
+        var singleton = system.Settings.Config.GetConfig(config.GetString("coordinator-singleton"));
+        var settings = ClusterShardingSettings.Create(config, singleton);
+        var sharding = ClusterSharding.Get(system);
+        var strategy = new RebalanceAwareAllocationStrategy(sharding.DefaultShardAllocationStrategy(settings));
+        return sharding.StartAsync(TypeName, entityProps, settings, new SessionMessageExtractor(), strategy,
+            options.HandOffStopMessage ?? PoisonPill.Instance);
+    }
+
     /// <summary>The entity props factory for the shard region: one <see cref="SessionRunner"/> per entity id.</summary>
     /// <param name="settings">The runners' settings.</param>
     /// <param name="shardLease">The shards' lease (<see cref="Lease"/>), whose loss stops a durable runner before its next write.</param>

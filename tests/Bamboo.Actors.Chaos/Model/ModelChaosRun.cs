@@ -133,10 +133,24 @@ public static class ModelChaosRun
         log($"{RunClock.Format(quietFrom)} untouched until {RunClock.Format(quietUntil)} (every deadline and grace passed)");
         await Task.Delay(quietUntil - clock.Now > TimeSpan.Zero ? quietUntil - clock.Now : TimeSpan.Zero);
         await workload.SettleAsync(TimeSpan.FromSeconds(10));
-        await WaitTerminatedAsync(nodes);
 
+        // The final reads are taken in a settled cluster. The cluster may still down a node by itself meanwhile — after
+        // the whole process stalled for seconds (a GC pause or a starved machine: every node missed its heartbeats at
+        // once), as it would down a frozen server. That is a fault of its own: the node is started again, the cluster
+        // heals, and the reads are taken again, at most a few times.
         var readsFrom = clock.Now;
-        var finals = await FinalReadsAsync(nodes, requests, sessions, "final");
+        IReadOnlyList<FinalRead> finals;
+        for (var attempt = 1; ; attempt++)
+        {
+            await injector.RecoveredAsync();
+            await nodes.WaitServingAsync(TimeSpan.FromSeconds(120));
+            await WaitTerminatedAsync(nodes);
+            var downings = Downings(history);
+            readsFrom = clock.Now;
+            finals = await FinalReadsAsync(nodes, requests, sessions, "final");
+            if (Downings(history) == downings || attempt == FinalReadAttempts) break;
+            log($"{RunClock.Format(clock.Now)} a node was downed during the final reads: reading again once the cluster has healed");
+        }
         var truth = await TruthAsync(nodes, sessions, clock);
         var ends = await SubscribersCatchUpAsync(workload, finals, clock);
         await workload.CloseSubscribersAsync();
@@ -232,6 +246,10 @@ public static class ModelChaosRun
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private const int FinalReadAttempts = 3;
+
+    private static int Downings(ModelHistory history) => history.Faults.Count(fault => fault.Kind == ModelFaultKind.Downed);
 
     /// <summary>Crashed and departed incarnations have terminated (their runners stopped and uncounted themselves).</summary>
     private static async Task WaitTerminatedAsync(NodeSet nodes)

@@ -59,9 +59,24 @@ public sealed class ModelChaosSpecs(ITestOutputHelper output)
         Assert.True(figures.EventsReceived >= 1_000, $"subscribers received only {figures.EventsReceived} events");
         Assert.Equal(5, result.Record.Gauge?.Held);
 
-        Assert.True(result.Violations.Count == 0,
-            $"{result.Violations.Count} violations (seed {options.Seed}; {options.Reproduce()}):\n" +
-            string.Join("\n", result.Violations.Select(violation => $"[{violation.Check}] {violation.Summary}")));
+        Assert.True(result.Violations.Count == 0, Digest(result, options));
+    }
+
+    /// <summary>
+    /// What a failing CI run keeps of the failure: a few lines. So: each check's count and first case with its evidence,
+    /// and the node logs' figures, before the full report (which is in the test output).
+    /// </summary>
+    private static string Digest(ModelChaosResult result, ModelOptions options)
+    {
+        var lines = new List<string> { $"{result.Violations.Count} violations (seed {options.Seed}; {options.Reproduce()}):" };
+        foreach (var check in result.Violations.GroupBy(violation => violation.Check))
+        {
+            var first = check.First();
+            lines.Add($"[{check.Key}] x{check.Count()}: {first.Summary}");
+            lines.AddRange(first.Evidence.Take(3).Select(entry => $"    {entry.Describe()}"));
+        }
+        lines.Add(result.Figures.Lines().LastOrDefault(line => line.StartsWith("node logs:", StringComparison.Ordinal)) ?? "");
+        return string.Join("\n", lines);
     }
 
     private static void AtLeast(IReadOnlyDictionary<string, int> counts, string key, int minimum) =>

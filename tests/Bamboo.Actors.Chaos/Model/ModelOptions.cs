@@ -8,7 +8,7 @@ namespace Bamboo.Actors.Chaos.Model;
 public sealed record ModelOptions
 {
     public const string Usage =
-        "model [--minutes N | --operations N [--faults N]] [--seed N] [--topology cluster|single|memory] [--store sqlite|postgres] [--sessions N] [--clients N] [--fault-kinds crash,leave,join,outage] [--outage-seconds N] [--keep-logs]\n" +
+        "model [--minutes N | --operations N [--faults N]] [--seed N] [--topology cluster|single|memory] [--store sqlite|postgres] [--sessions N] [--clients N] [--fault-kinds crash,leave,join,outage] [--outage-seconds N] [--max-deadline-seconds N] [--fault-pause-seconds MIN,MAX] [--keep-logs]\n" +
         "  cluster: three nodes in this process (a fourth joins at times); single: one local node, durable; memory: one local node, in memory.\n" +
         "  Store: PostgreSQL when BAMBOO_TEST_POSTGRES is set (a fresh database per run, dropped after), SQLite otherwise.";
 
@@ -100,8 +100,16 @@ public sealed record ModelOptions
                 _ => throw new ArgumentException($"--fault-kinds lists crash, leave, join or outage, not '{kind}'"),
             }).Distinct().ToArray()
             : null;
+        var pause = values.Remove("fault-pause-seconds", out var between)
+            ? between.Split(',') is [var low, var high] && int.TryParse(low, NumberStyles.None, CultureInfo.InvariantCulture, out var min)
+              && int.TryParse(high, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && min <= max
+                ? (TimeSpan.FromSeconds(min), TimeSpan.FromSeconds(max))
+                : throw new ArgumentException($"--fault-pause-seconds needs MIN,MAX in whole seconds, not '{between}'")
+            : (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14));
         var options = new ModelOptions
         {
+            MaxDeadline = Number("max-deadline-seconds") is { } deadline ? TimeSpan.FromSeconds(deadline) : TimeSpan.FromSeconds(12),
+            FaultPause = pause,
             FaultKinds = kinds is { Length: > 0 } ? kinds : null,
             OutageLength = Number("outage-seconds") is { } seconds ? (TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(seconds)) : (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6)),
             Seed = Number("seed") ?? Environment.TickCount & 0xFFFF,
@@ -128,5 +136,7 @@ public sealed record ModelOptions
         $" --seed {Seed} --topology {Topology.ToString().ToLowerInvariant()} --store {(Postgres is null ? "sqlite" : "postgres")}" +
         $" --sessions {Sessions} --clients {Clients}" +
         (FaultKinds is { } kinds ? $" --fault-kinds {string.Join(',', kinds.Select(kind => kind.ToString().ToLowerInvariant()))}" : "") +
-        (OutageLength.Min == OutageLength.Max ? $" --outage-seconds {OutageLength.Min.TotalSeconds:0}" : "");
+        (OutageLength.Min == OutageLength.Max ? $" --outage-seconds {OutageLength.Min.TotalSeconds:0}" : "") +
+        (MaxDeadline != TimeSpan.FromSeconds(12) ? $" --max-deadline-seconds {MaxDeadline.TotalSeconds:0}" : "") +
+        (FaultPause != (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14)) ? $" --fault-pause-seconds {FaultPause.Min.TotalSeconds:0},{FaultPause.Max.TotalSeconds:0}" : "");
 }
