@@ -3,6 +3,9 @@ using Bamboo.Actors.Benchmarks.Harness;
 using Bamboo.Actors.Benchmarks.Micro;
 using Bamboo.Actors.Benchmarks.Scenarios;
 
+// The harness runs itself as the bare endpoint of scenario 9 (its own process, like the server).
+if (args.Contains(BareKestrel.Argument)) return await BareKestrel.RunAsync(args);
+
 var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["lifecycle"] = (o, _) => LifecycleScenario.RunAsync(o),
@@ -16,6 +19,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, string[], Task>>(Strin
     ["http"] = HttpScenario.RunAsync,
     ["journal"] = JournalSizeScenario.RunAsync,
     ["soak"] = SoakScenario.RunAsync,
+    ["failover"] = FailoverScenario.RunAsync,
     ["micro"] = (o, rest) =>
     {
         MicroScenario.Run(o, rest);

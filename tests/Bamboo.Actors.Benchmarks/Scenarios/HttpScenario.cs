@@ -52,11 +52,12 @@ public static class HttpScenario
         var table = new MarkdownTable("store", "request", "when", "requests/s", "ops/s", "by window (ops/s)", "p50 ms", "p99 ms", "max ms",
             "refused", "server CPU µs/request", "machine CPU %", "ops/s ÷ /healthz req/s");
         var starts = new MarkdownTable("store", "listening after s", "ready after s");
+        var cycles = new List<(string Store, HttpWindow Cycle)>();
         foreach (var store in stores)
         {
             try
             {
-                await MeasureStoreAsync(store, serverDll, extra, environment, options, table, starts);
+                await MeasureStoreAsync(store, serverDll, extra, environment, options, table, starts, cycles);
             }
             catch (Exception exception)
             {
@@ -70,6 +71,7 @@ public static class HttpScenario
         }
         Report.Table(table);
         Report.Table(starts);
+        if (cycles.Count > 0) await CompareWithBareKestrelAsync(cycles, environment, options);
         Report.Note($"Server: {Path.GetFileName(serverDll)} as its own process ({string.Join(' ', extra.Prepend("--urls http://127.0.0.1:<free port>"))}" +
                     $"{string.Concat(environment.Select(e => $", environment {e.Key}={e.Value}"))}), " +
                     "appsettings.json as shipped (logging at Information), each store on an empty database. Load: one HttpClient with " +
@@ -85,7 +87,7 @@ public static class HttpScenario
     }
 
     private static async Task MeasureStoreAsync(Store store, string serverDll, string[] extra, IReadOnlyDictionary<string, string> environment,
-        BenchOptions options, MarkdownTable table, MarkdownTable starts)
+        BenchOptions options, MarkdownTable table, MarkdownTable starts, List<(string Store, HttpWindow Cycle)>? cycles = null)
     {
         Report.Progress($"http: starting the server on {store.Name}");
         await using var server = await ServerProcess.StartAsync(serverDll, store.Settings.Concat(extra), environment, TimeSpan.FromSeconds(90));
@@ -121,6 +123,9 @@ public static class HttpScenario
                 for (var e = 0; e < 3; e++) await load.PostAsync($"{run}/events", Delta, HttpStatusCode.Accepted);
                 await load.PostAsync($"{run}/finalize", Completed, HttpStatusCode.OK);
             }));
+            var cycle = await WarmAsync(server, options, store, ReserveFinalize, 2, load => ReserveFinalizeCycle(load, $"cycle-{tag}"));
+            rows.Add(cycle);
+            cycles?.Add((store.Name, cycle.Item3));
             rows.Add(await WarmAsync(server, options, store, "GET /healthz", 1, load => (_, _) => load.GetAsync("/healthz", HttpStatusCode.OK)));
         }
         catch (Exception exception)
@@ -135,6 +140,56 @@ public static class HttpScenario
                 string.Join(", ", windows.Select(w => MarkdownTable.Format(w.PerSecond))), row.Milliseconds(50), row.Milliseconds(99),
                 row.MaxMilliseconds, row.Refused, row.ServerCpuMicrosPerRequest, row.MachineCpuPercent, row.PerSecond / ceiling);
         }
+    }
+
+    private const string ReserveFinalize = "HTTP cycle: reserve → finalize";
+
+    /// <summary>One session per client: reserve, then finalize the run it got (2 requests).</summary>
+    private static Func<int, long, Task> ReserveFinalizeCycle(HttpLoad load, string prefix) => async (client, _) =>
+    {
+        var session = $"/sessions/{prefix}-{client}";
+        var (status, body) = await load.PostAsync($"{session}/reservations", EmptyJson, HttpStatusCode.Created, readBody: true);
+        if (status != HttpStatusCode.Created) return;
+        using var reserved = JsonDocument.Parse(body!);
+        await load.PostAsync($"{session}/runs/{reserved.RootElement.GetProperty("runId").GetString()}/finalize", Completed, HttpStatusCode.OK);
+    };
+
+    /// <summary>
+    /// The same reserve → finalize cycle against <see cref="BareKestrel"/> (Kestrel and routing with nothing behind them,
+    /// its own process under the same load, the server's runtime settings), and each store's cycle rate against it.
+    /// </summary>
+    private static async Task CompareWithBareKestrelAsync(IReadOnlyList<(string Store, HttpWindow Cycle)> cycles,
+        IReadOnlyDictionary<string, string> environment, BenchOptions options)
+    {
+        var comparison = new MarkdownTable("store", "server: cycles/s", "bare Kestrel: cycles/s", "server ÷ bare", "target met (≥ 0.5)",
+            "server CPU µs/request", "bare CPU µs/request");
+        try
+        {
+            Report.Progress("http: starting the bare Kestrel endpoint");
+            var harness = typeof(BareKestrel).Assembly.Location;
+            // The server's runtime settings where the harness's differ (its project turns dynamic PGO off).
+            var settings = new Dictionary<string, string>(environment) { ["DOTNET_TieredPGO"] = environment.GetValueOrDefault("DOTNET_TieredPGO", "0") };
+            await using var bare = await ServerProcess.StartAsync(harness, [BareKestrel.Argument], settings, TimeSpan.FromSeconds(60));
+            var bareStore = new Store("bare", "bare Kestrel", []);
+            var (_, _, bareCycle, _, _) = await WarmAsync(bare, options, bareStore, ReserveFinalize, 2,
+                load => ReserveFinalizeCycle(load, $"bare-{Guid.NewGuid():N}"));
+            foreach (var (store, cycle) in cycles)
+            {
+                var ratio = cycle.PerSecond / bareCycle.PerSecond;
+                comparison.Row(store, cycle.PerSecond, bareCycle.PerSecond, ratio, LifecycleScenario.Met(ratio >= 0.5),
+                    cycle.ServerCpuMicrosPerRequest, bareCycle.ServerCpuMicrosPerRequest);
+            }
+        }
+        catch (Exception exception)
+        {
+            Report.Failure("http (bare Kestrel)", exception);
+            comparison.Row("bare Kestrel", "failed: " + Report.Describe(exception));
+        }
+        Report.Table(comparison);
+        Report.Note("HTTP reserve → finalize cycles/s of each store's server (its warm row above) against the same cycle on a bare Kestrel " +
+                    "endpoint: the same two POSTs, bodies read and JSON answers of the same shape, nothing behind them (" +
+                    $"`dotnet Bamboo.Actors.Benchmarks.dll {BareKestrel.Argument}`, its own process, Server GC, dynamic PGO off as in the " +
+                    $"server), measured after the servers by the same load ({Clients} clients, median of {options.HttpWindows} windows).");
     }
 
     private static async Task<(string, string, HttpWindow, IReadOnlyList<HttpWindow>, int)> WarmAsync(ServerProcess server, BenchOptions options,
