@@ -8,6 +8,22 @@ public static class PostgresDatabases
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// A fresh, empty <paramref name="database"/> on the server of <paramref name="serverConnectionString"/> (one left by
+    /// an earlier run is dropped first); returns the connection string to it.
+    /// </summary>
+    public static async Task<string> CreateFreshAsync(string serverConnectionString, string database)
+    {
+        await DropAsync(serverConnectionString, database);
+        await using (var connection = new NpgsqlConnection(serverConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = database }.ConnectionString;
+    }
+
+    /// <summary>
     /// Drops <paramref name="database"/> (an SQL identifier, quoted if it needs to be) and ends its connections
     /// (<c>WITH (FORCE)</c>). An autovacuum worker that started on the database after its load is a backend a plain role
     /// may not end (42501), and one that starts between the end of the connections and the drop keeps it in use (55006):

@@ -153,19 +153,9 @@ public static class FailoverScenario
     /// <summary>A fresh database <c>{database}_failover</c> beside the one <paramref name="connectionString"/> names, dropped after.</summary>
     private static async Task<(string[] Settings, Func<Task> Cleanup)> PostgresAsync(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var database = $"{builder.Database ?? "bamboo"}_failover";
-        var admin = builder.ConnectionString;
-        Task Drop() => PostgresDatabases.DropAsync(admin, database);
-        await Drop();
-        await using (var connection = new NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"CREATE DATABASE {database}";
-            await command.ExecuteNonQueryAsync();
-        }
-        var failover = new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
-        return (["--Bamboo:Persistence:Mode=PostgreSql", $"--Bamboo:Persistence:ConnectionString={failover}"], Drop);
+        var database = $"{new NpgsqlConnectionStringBuilder(connectionString).Database ?? "bamboo"}_failover";
+        var failover = await PostgresDatabases.CreateFreshAsync(connectionString, database);
+        return (["--Bamboo:Persistence:Mode=PostgreSql", $"--Bamboo:Persistence:ConnectionString={failover}"],
+            () => PostgresDatabases.DropAsync(connectionString, database));
     }
 }

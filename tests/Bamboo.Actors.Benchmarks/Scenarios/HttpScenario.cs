@@ -220,23 +220,10 @@ public static class HttpScenario
     /// afterwards, so parallel runs on one server (each with its own database) do not collide.</summary>
     private static async Task<Store> PostgresStoreAsync(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var database = $"{builder.Database ?? "bamboo"}_http";
-        var admin = builder.ConnectionString;
-        Task Drop() => PostgresDatabases.DropAsync(admin, database);
-        await Drop();
-        await Execute(admin, $"CREATE DATABASE {database}");
-        var bench = new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
+        var database = $"{new NpgsqlConnectionStringBuilder(connectionString).Database ?? "bamboo"}_http";
+        var bench = await PostgresDatabases.CreateFreshAsync(connectionString, database);
         return new Store("postgres", "PostgreSQL (127.0.0.1)",
-            ["--Bamboo:Persistence:Mode=PostgreSql", $"--Bamboo:Persistence:ConnectionString={bench}"], Drop);
-    }
-
-    private static async Task Execute(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
+            ["--Bamboo:Persistence:Mode=PostgreSql", $"--Bamboo:Persistence:ConnectionString={bench}"],
+            () => PostgresDatabases.DropAsync(connectionString, database));
     }
 }
