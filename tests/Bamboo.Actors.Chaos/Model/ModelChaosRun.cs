@@ -138,7 +138,7 @@ public static class ModelChaosRun
         // the whole process stalled for seconds (a GC pause or a starved machine: every node missed its heartbeats at
         // once), as it would down a frozen server. That is a fault of its own: the node is started again, the cluster
         // heals, and the reads are taken again, at most a few times.
-        var readsFrom = clock.Now;
+        TimeSpan readsFrom;
         IReadOnlyList<FinalRead> finals;
         for (var attempt = 1; ; attempt++)
         {

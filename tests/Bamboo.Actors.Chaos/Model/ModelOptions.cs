@@ -12,6 +12,9 @@ public sealed record ModelOptions
         "  cluster: three nodes in this process (a fourth joins at times); single: one local node, durable; memory: one local node, in memory.\n" +
         "  Store: PostgreSQL when BAMBOO_TEST_POSTGRES is set (a fresh database per run, dropped after), SQLite otherwise.";
 
+    // The property defaults, for the parser's fallbacks and the reproduce line's omissions.
+    private static readonly ModelOptions Defaults = new();
+
     public int Seed { get; init; } = Environment.TickCount & 0xFFFF;
 
     public Topology Topology { get; init; } = Topology.Cluster;
@@ -105,13 +108,13 @@ public sealed record ModelOptions
               && int.TryParse(high, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && min <= max
                 ? (TimeSpan.FromSeconds(min), TimeSpan.FromSeconds(max))
                 : throw new ArgumentException($"--fault-pause-seconds needs MIN,MAX in whole seconds, not '{between}'")
-            : (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14));
+            : Defaults.FaultPause;
         var options = new ModelOptions
         {
-            MaxDeadline = Number("max-deadline-seconds") is { } deadline ? TimeSpan.FromSeconds(deadline) : TimeSpan.FromSeconds(12),
+            MaxDeadline = Number("max-deadline-seconds") is { } deadline ? TimeSpan.FromSeconds(deadline) : Defaults.MaxDeadline,
             FaultPause = pause,
             FaultKinds = kinds is { Length: > 0 } ? kinds : null,
-            OutageLength = Number("outage-seconds") is { } seconds ? (TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(seconds)) : (TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6)),
+            OutageLength = Number("outage-seconds") is { } seconds ? (TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(seconds)) : Defaults.OutageLength,
             Seed = Number("seed") ?? Environment.TickCount & 0xFFFF,
             Topology = topology,
             Postgres = store == "postgres" ? postgres : null,
@@ -137,6 +140,6 @@ public sealed record ModelOptions
         $" --sessions {Sessions} --clients {Clients}" +
         (FaultKinds is { } kinds ? $" --fault-kinds {string.Join(',', kinds.Select(kind => kind.ToString().ToLowerInvariant()))}" : "") +
         (OutageLength.Min == OutageLength.Max ? $" --outage-seconds {OutageLength.Min.TotalSeconds:0}" : "") +
-        (MaxDeadline != TimeSpan.FromSeconds(12) ? $" --max-deadline-seconds {MaxDeadline.TotalSeconds:0}" : "") +
-        (FaultPause != (TimeSpan.FromSeconds(6), TimeSpan.FromSeconds(14)) ? $" --fault-pause-seconds {FaultPause.Min.TotalSeconds:0},{FaultPause.Max.TotalSeconds:0}" : "");
+        (MaxDeadline != Defaults.MaxDeadline ? $" --max-deadline-seconds {MaxDeadline.TotalSeconds:0}" : "") +
+        (FaultPause != Defaults.FaultPause ? $" --fault-pause-seconds {FaultPause.Min.TotalSeconds:0},{FaultPause.Max.TotalSeconds:0}" : "");
 }
