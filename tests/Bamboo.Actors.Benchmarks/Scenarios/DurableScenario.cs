@@ -370,15 +370,7 @@ public static class DurableScenario
     /// from empty tables.</summary>
     private static async Task<Store> PostgresStoreAsync(string connectionString)
     {
-        await DropPostgresAsync(connectionString);
-        await using (var admin = new NpgsqlConnection(connectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = admin.CreateCommand();
-            create.CommandText = $"CREATE DATABASE {BenchDatabase}";
-            await create.ExecuteNonQueryAsync();
-        }
-        var bench = new NpgsqlConnectionStringBuilder(connectionString) { Database = BenchDatabase }.ConnectionString;
+        var bench = await PostgresDatabases.CreateFreshAsync(connectionString, BenchDatabase);
         return new Store("postgres", "PostgreSQL (127.0.0.1)", new BambooPersistenceOptions { Mode = BambooPersistenceMode.PostgreSql, ConnectionString = bench },
             table =>
             {

@@ -282,18 +282,7 @@ public static class HistoryScenario
         }
     }
 
-    private static async Task<string> CreatePostgresAsync(string connectionString)
-    {
-        await DropPostgresAsync(connectionString);
-        await using (var admin = new NpgsqlConnection(connectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = admin.CreateCommand();
-            create.CommandText = $"CREATE DATABASE {BenchDatabase}";
-            await create.ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(connectionString) { Database = BenchDatabase }.ConnectionString;
-    }
+    private static Task<string> CreatePostgresAsync(string connectionString) => PostgresDatabases.CreateFreshAsync(connectionString, BenchDatabase);
 
     private static Task DropPostgresAsync(string connectionString) => PostgresDatabases.DropAsync(connectionString, BenchDatabase);
 }
